@@ -1,0 +1,3 @@
+module github.com/promgo/prom
+
+go 1.24
