@@ -1,0 +1,158 @@
+package prom
+
+import (
+	"context"
+	"iter"
+	"math"
+	"sync/atomic"
+
+	"github.com/promgo/prom/internal/expo"
+)
+
+// Counter is a family of counters: values that only go up, such as requests
+// served or errors seen. A series is chosen by its labels: [Counter.With] takes a
+// label map, [Counter.WithValues] the values of the names declared with
+// [WithLabelNames], and Inc and Add on the Counter itself update the
+// unlabelled series. A series appears in the exposition from its first use.
+//
+// A Counter is safe for concurrent use.
+type Counter struct {
+	f family[CounterSeries, *CounterSeries]
+}
+
+// CounterSeries is one series of a [Counter], bound to its labels. Updates are
+// one atomic operation and do not allocate. It is safe for concurrent use.
+type CounterSeries struct {
+	seriesHeader
+	ints     atomic.Uint64 // integral increments
+	floats   atomic.Uint64 // float64 bits of the other increments
+	rejected *atomic.Uint64
+}
+
+// NewCounter creates a counter family and registers it in [Default], or in
+// the registry given by [WithRegistry]. It fails on an invalid name, label
+// name or option, and when the registry already holds the name (an
+// [*AlreadyRegisteredError]).
+func NewCounter(name, help string, opts ...Option) (*Counter, error) {
+	o := buildOptions(name, help, opts)
+	if err := o.check("counter", false, false); err != nil {
+		return nil, err
+	}
+	c := &Counter{}
+	err := c.f.init(o, expo.Counter, "", func() *CounterSeries {
+		return &CounterSeries{rejected: &c.f.rejectedValues}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return register(o, c)
+}
+
+// Inc adds 1 to the series.
+func (s *CounterSeries) Inc() { s.ints.Add(1) }
+
+// Add adds v to the series. A counter only goes up: a negative or NaN v is
+// ignored and counted in the registry's prom_rejected_updates_total.
+// Whole numbers below 2^53 take one atomic add, other values a CAS loop.
+func (s *CounterSeries) Add(v float64) {
+	switch {
+	case v >= 0 && v < 1<<53 && v == math.Trunc(v):
+		s.ints.Add(uint64(v))
+	case v >= 0:
+		addFloat(&s.floats, v)
+	default:
+		s.rejected.Add(1)
+	}
+}
+
+// Value returns the series' current value.
+func (s *CounterSeries) Value() float64 {
+	return float64(s.ints.Load()) + math.Float64frombits(s.floats.Load())
+}
+
+// addFloat adds v to the float64 whose bits are in a.
+func addFloat(a *atomic.Uint64, v float64) {
+	for {
+		old := a.Load()
+		if a.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
+			return
+		}
+	}
+}
+
+// Inc adds 1 to the unlabelled series.
+func (c *Counter) Inc() { c.unlabelled().Inc() }
+
+// Add adds v to the unlabelled series; see [CounterSeries.Add].
+func (c *Counter) Add(v float64) { c.unlabelled().Add(v) }
+
+func (c *Counter) unlabelled() *CounterSeries {
+	s, _ := c.f.unlabelled()
+	return s
+}
+
+// With returns the series for a label set, creating it on first use; nil or
+// empty labels mean the unlabelled series. A hit neither locks nor
+// allocates. Labels that do not fit the metric (see [Counter.Bind] for the
+// error) give a detached series whose updates are dropped and counted in
+// the registry's prom_rejected_updates_total.
+func (c *Counter) With(labels Labels) *CounterSeries {
+	s, _ := c.f.withMap(labels)
+	return s
+}
+
+// WithValues is [Counter.With] for the label values of the names declared
+// with [WithLabelNames], in that order.
+func (c *Counter) WithValues(values ...string) *CounterSeries {
+	s, _ := c.f.withValues(values)
+	return s
+}
+
+// Bind is [Counter.With] that reports labels that do not fit the metric.
+func (c *Counter) Bind(labels Labels) (*CounterSeries, error) { return c.f.withMap(labels) }
+
+// BindValues is [Counter.WithValues] that reports values that do not fit.
+func (c *Counter) BindValues(values ...string) (*CounterSeries, error) {
+	return c.f.withValues(values)
+}
+
+// Get returns the value of the series with these labels, and false when
+// that series does not exist.
+func (c *Counter) Get(labels Labels) (float64, bool) {
+	if s := c.f.find(labels); s != nil {
+		return s.Value(), true
+	}
+	return 0, false
+}
+
+// All iterates over the series in creation order: each one's labels
+// (constant labels left out) and value.
+func (c *Counter) All() iter.Seq2[Labels, float64] { return all(&c.f, (*CounterSeries).Value) }
+
+// Delete removes the series with these labels; it reports whether it
+// existed. A bound [*CounterSeries] for it keeps working but is no longer
+// exposed.
+func (c *Counter) Delete(labels Labels) bool { return c.f.deleteMap(labels) }
+
+// DeleteValues is [Counter.Delete] by positional label values.
+func (c *Counter) DeleteValues(values ...string) bool { return c.f.deleteValues(values) }
+
+// Reset removes every series.
+func (c *Counter) Reset() { c.f.reset() }
+
+// Name returns the metric name.
+func (c *Counter) Name() string { return c.f.name }
+
+// Describe returns the metric name; it implements [Collector].
+func (c *Counter) Describe() []string { return c.f.describe() }
+
+// Collect writes the family to w; it implements [Collector].
+func (c *Counter) Collect(ctx context.Context, w *MetricWriter) error { return collectVia(ctx, c, w) }
+
+func (c *Counter) encode(enc expo.Encoder) {
+	for _, s := range c.f.snapshot() {
+		enc.Value(&s.labels, s.Value())
+	}
+}
+
+func (c *Counter) meta() *familyMeta { return &c.f.familyMeta }

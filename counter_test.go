@@ -1,0 +1,228 @@
+package prom
+
+import (
+	"errors"
+	"maps"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestCounterUnlabelled(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("jobs_total", "Jobs done.", WithRegistry(reg)))
+	wantSamples(t, reg) // no series before the first use
+	c.Inc()
+	c.Add(2)
+	c.Add(0.5)
+	if v, ok := c.Get(nil); !ok || v != 3.5 {
+		t.Fatalf("Get(nil) = %v, %v; want 3.5, true", v, ok)
+	}
+	if v, ok := c.Get(Labels{}); !ok || v != 3.5 {
+		t.Fatalf("Get({}) = %v, %v; want the same series as nil", v, ok)
+	}
+	if got, want := text(t, reg), "# HELP jobs_total Jobs done.\n# TYPE jobs_total counter\njobs_total 3.5\n"; got != want {
+		t.Errorf("text:\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestCounterRejectsNegativeAndNaN(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("c_total", "h", WithRegistry(reg)))
+	c.Add(1)
+	c.Add(-1)
+	c.Add(math.NaN())
+	c.With(nil).Add(-0.5)
+	if v, _ := c.Get(nil); v != 1 {
+		t.Fatalf("value = %v after negative and NaN adds; want 1", v)
+	}
+	wantSamples(t, reg,
+		`c_total 1`,
+		`prom_rejected_updates_total{metric="c_total",reason="invalid_value"} 3`)
+}
+
+func TestCounterLargeAndFractionalAdds(t *testing.T) {
+	c := Must(NewCounter("c_total", "h", WithRegistry(nil)))
+	c.Add(1 << 60) // above 2^53: the float path
+	c.Add(math.Inf(1))
+	if v, _ := c.Get(nil); !math.IsInf(v, 1) {
+		t.Fatalf("value = %v; want +Inf", v)
+	}
+}
+
+func TestCounterLabelsByMap(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("events_total", "Events.", WithRegistry(reg), WithConstLabels(Labels{"host": "h1"})))
+	c.With(Labels{"kind": "a", "zone": "z"}).Inc()
+	c.With(Labels{"zone": "z", "kind": "a"}).Inc() // same set, other order
+	c.With(Labels{"kind": "b"}).Add(5)
+	if v, ok := c.Get(Labels{"zone": "z", "kind": "a"}); !ok || v != 2 {
+		t.Fatalf("Get = %v, %v; want 2, true", v, ok)
+	}
+	if _, ok := c.Get(Labels{"kind": "c"}); ok {
+		t.Fatal("Get of an unknown series reported true")
+	}
+	wantSamples(t, reg,
+		`events_total{host="h1",kind="a",zone="z"} 2`,
+		`events_total{host="h1",kind="b"} 5`)
+	got := map[string]float64{}
+	for l, v := range c.All() {
+		got[l["kind"]+"/"+l["zone"]] = v
+		if _, ok := l["host"]; ok {
+			t.Error("All includes constant labels")
+		}
+	}
+	if want := map[string]float64{"a/z": 2, "b/": 5}; !maps.Equal(got, want) {
+		t.Errorf("All = %v; want %v", got, want)
+	}
+}
+
+func TestCounterDeclaredLabels(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("req_total", "Requests.", WithRegistry(reg), WithLabelNames("method", "code")))
+	c.WithValues("GET", "200").Inc()
+	c.With(Labels{"code": "200", "method": "GET"}).Inc()
+	c.WithValues("POST", "500").Add(3)
+	if v, _ := c.Get(Labels{"method": "GET", "code": "200"}); v != 2 {
+		t.Fatalf("map and values address different series: %v", v)
+	}
+	wantSamples(t, reg, `req_total{method="GET",code="200"} 2`, `req_total{method="POST",code="500"} 3`)
+
+	if !c.DeleteValues("POST", "500") || c.DeleteValues("POST", "500") {
+		t.Fatal("DeleteValues: want true then false")
+	}
+	if !c.Delete(Labels{"method": "GET", "code": "200"}) {
+		t.Fatal("Delete by map failed")
+	}
+	wantSamples(t, reg)
+	c.WithValues("GET", "200").Inc()
+	wantSamples(t, reg, `req_total{method="GET",code="200"} 1`)
+	c.Reset()
+	wantSamples(t, reg)
+}
+
+func TestCounterBadLabels(t *testing.T) {
+	reg := NewRegistry()
+	declared := Must(NewCounter("d_total", "h", WithRegistry(reg), WithLabelNames("a", "b")))
+	free := Must(NewCounter("f_total", "h", WithRegistry(reg), WithConstLabels(Labels{"host": "x"})))
+	tests := []struct {
+		name string
+		bind func() (*CounterSeries, error)
+		want []string // substrings of the error
+	}{
+		{"too few values", func() (*CounterSeries, error) { return declared.BindValues("x") }, []string{`"d_total"`, "got 1 values"}},
+		{"too many values", func() (*CounterSeries, error) { return declared.BindValues("x", "y", "z") }, []string{"got 3 values"}},
+		{"unknown name", func() (*CounterSeries, error) { return declared.Bind(Labels{"a": "1", "c": "2"}) }, []string{`no label "c"`}},
+		{"missing name", func() (*CounterSeries, error) { return declared.Bind(Labels{"a": "1"}) }, []string{"got 1 labels"}},
+		{"unlabelled on declared", func() (*CounterSeries, error) { return declared.Bind(nil) }, []string{"got 0 labels"}},
+		{"values on undeclared", func() (*CounterSeries, error) { return free.BindValues("x") }, []string{"no label names"}},
+		{"invalid name", func() (*CounterSeries, error) { return free.Bind(Labels{"1x": "v"}) }, []string{`"1x"`, "must match"}},
+		{"dash in name", func() (*CounterSeries, error) { return free.Bind(Labels{"a-b": "v"}) }, []string{`"a-b"`}},
+		{"reserved prefix", func() (*CounterSeries, error) { return free.Bind(Labels{"__x": "v"}) }, []string{`"__x"`, "reserved"}},
+		{"const clash", func() (*CounterSeries, error) { return free.Bind(Labels{"host": "v"}) }, []string{`"host"`, "constant"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := tt.bind()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !errors.Is(err, ErrInvalidLabels) && !errors.Is(err, ErrInvalidName) {
+				t.Errorf("error %v is neither ErrInvalidLabels nor ErrInvalidName", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %s", err, w)
+				}
+			}
+			s.Inc() // a detached series: never nil, never exposed
+		})
+	}
+	free.With(Labels{"__bad": "v"}).Inc() // the one-line form counts the refusal
+	out := text(t, reg)
+	if strings.Contains(out, "d_total{") || strings.Contains(out, "__") {
+		t.Errorf("a refused series was exposed:\n%s", out)
+	}
+	if !strings.Contains(out, `prom_rejected_updates_total{metric="d_total",reason="invalid_labels"} 5`) ||
+		!strings.Contains(out, `prom_rejected_updates_total{metric="f_total",reason="invalid_labels"} 6`) {
+		t.Errorf("refusals not counted:\n%s", out)
+	}
+}
+
+func TestCounterOddLabelValues(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("odd_total", "Help with \\ and\nnewline.", WithRegistry(reg)))
+	c.With(Labels{"v": "quote\" backslash\\ newline\n tab\t"}).Inc()
+	c.With(Labels{"v": "bad\xffutf8"}).Inc()
+	c.With(Labels{"v": "bad\xfeutf8"}).Inc() // repairs to the same value: one series
+	c.With(Labels{"v": ""}).Inc()
+	want := "# HELP odd_total Help with \\\\ and\\nnewline.\n# TYPE odd_total counter\n" +
+		"odd_total{v=\"quote\\\" backslash\\\\ newline\\n tab\t\"} 1\n" +
+		"odd_total{v=\"bad\uFFFDutf8\"} 2\n" +
+		"odd_total{v=\"\"} 1\n"
+	if got := text(t, reg); got != want {
+		t.Errorf("text:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestCounterConcurrent(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("c_total", "h", WithRegistry(reg), WithLabelNames("k")))
+	const workers, n = 8, 2000
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n {
+				c.WithValues(string(rune('a' + (i+w)%20))).Inc()
+				c.With(Labels{"k": "shared"}).Add(1)
+				if i%500 == 0 {
+					text(t, reg)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var total float64
+	for _, v := range c.All() {
+		total += v
+	}
+	if total != 2*workers*n {
+		t.Fatalf("total %v; want %v", total, 2*workers*n)
+	}
+	if v, _ := c.Get(Labels{"k": "shared"}); v != workers*n {
+		t.Fatalf("shared = %v; want %v", v, workers*n)
+	}
+}
+
+func TestCounterManySeriesGrowth(t *testing.T) {
+	c := Must(NewCounter("c_total", "h", WithRegistry(nil), WithLabelNames("i")))
+	const n = 5000
+	for i := range n {
+		c.WithValues(itoa(i)).Add(float64(i))
+	}
+	for i := range n {
+		if v, ok := c.Get(Labels{"i": itoa(i)}); !ok || v != float64(i) {
+			t.Fatalf("series %d = %v, %v", i, v, ok)
+		}
+	}
+	for i := 0; i < n; i += 2 {
+		c.DeleteValues(itoa(i))
+	}
+	for i := range n {
+		_, ok := c.Get(Labels{"i": itoa(i)})
+		if ok != (i%2 == 1) {
+			t.Fatalf("series %d present = %v after deleting the even ones", i, ok)
+		}
+	}
+}
+
+func itoa(i int) string {
+	const digits = "0123456789"
+	if i < 10 {
+		return digits[i : i+1]
+	}
+	return itoa(i/10) + digits[i%10:i%10+1]
+}

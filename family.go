@@ -1,0 +1,365 @@
+package prom
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/promgo/prom/internal/expo"
+)
+
+// seriesHeader is what every series carries: its identity and its rendered
+// labels.
+type seriesHeader struct {
+	hash   uint64
+	labels expo.Labels // constant labels first, then the variable ones
+}
+
+// seriesPtr is the constraint on a family's series type: a pointer to a
+// struct that embeds seriesHeader.
+type seriesPtr[T any] interface {
+	*T
+	header() *seriesHeader
+}
+
+func (h *seriesHeader) header() *seriesHeader { return h }
+
+// table is an open-addressing hash table of series. Readers load it through
+// an atomic pointer and never lock; writers hold the family's mutex and
+// publish a grown or rebuilt table with one atomic store.
+type table[T any] struct {
+	slots []atomic.Pointer[T]
+	mask  uint64
+	count int
+}
+
+func newTable[T any](size int) *table[T] {
+	n := 8
+	for n < size*2 {
+		n *= 2
+	}
+	return &table[T]{slots: make([]atomic.Pointer[T], n), mask: uint64(n - 1)}
+}
+
+// family is the label index shared by all metric types.
+type family[T any, PT seriesPtr[T]] struct {
+	familyMeta
+	schema labelSchema
+	// fullNames is the full label name list for declared families, shared
+	// by all their series.
+	fullNames []string
+	newSeries func() PT
+
+	tab     atomic.Pointer[table[T]]
+	mu      sync.Mutex
+	order   []PT // insertion order; appended under mu, replaced on delete
+	plain   atomic.Pointer[T]
+	discard PT // detached series that takes updates with invalid labels
+}
+
+func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, newSeries func() PT) error {
+	if err := checkMetricName(o.name); err != nil {
+		return err
+	}
+	schema, err := newLabelSchema(o.name, reserved, o.labelNames, o.constLabels)
+	if err != nil {
+		return err
+	}
+	f.name, f.help, f.unit, f.typ = o.name, o.help, o.unit, typ
+	f.schema = schema
+	f.newSeries = newSeries
+	if schema.declared != nil {
+		f.fullNames = slices.Concat(schema.constNames, schema.declared)
+	}
+	f.tab.Store(newTable[T](0))
+	f.discard = newSeries()
+	return nil
+}
+
+// lookup finds an existing series without locking or allocating.
+func (f *family[T, PT]) lookup(k *labelKey) PT {
+	t := f.tab.Load()
+	nc := len(f.schema.constNames)
+	for i := k.hash & t.mask; ; i = (i + 1) & t.mask {
+		p := PT(t.slots[i].Load())
+		if p == nil {
+			return nil
+		}
+		h := p.header()
+		if h.hash == k.hash && slices.Equal(h.labels.Values[nc:], k.values) &&
+			(k.names == nil || slices.Equal(h.labels.Names[nc:], k.names)) {
+			return p
+		}
+	}
+}
+
+// get returns the series for k, creating it if needed.
+func (f *family[T, PT]) get(k *labelKey) (PT, error) {
+	if p := f.lookup(k); p != nil {
+		return p, nil
+	}
+	return f.create(k)
+}
+
+func (f *family[T, PT]) create(k *labelKey) (PT, error) {
+	if err := f.schema.validate(k); err != nil {
+		f.rejectedLabels.Add(1)
+		return nil, err
+	}
+	if !validUTF8(k.values) {
+		// The series is known by its repaired values, so that values that
+		// differ only in their invalid bytes share one series.
+		vals := sanitize(k.values)
+		var k2 labelKey
+		if k.names == nil {
+			k2.fromValues(vals)
+		} else {
+			k2.names, k2.values = k.names, vals
+			k2.hash = hashStrings(hashStrings(hashInit, k.names), vals)
+		}
+		if p := f.lookup(&k2); p != nil {
+			return p, nil
+		}
+		k = &k2
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p := f.lookup(k); p != nil {
+		return p, nil
+	}
+	p := f.newSeries()
+	h := p.header()
+	h.hash = k.hash
+	nc := len(f.schema.constNames)
+	values := make([]string, nc+len(k.values))
+	copy(values, f.schema.constVals)
+	copy(values[nc:], k.values)
+	names := f.fullNames
+	if names == nil {
+		names = slices.Concat(f.schema.constNames, k.names)
+	}
+	h.labels = expo.Labels{Names: names, Values: values, Text: expo.RenderLabels(names, values)}
+	f.insert(p)
+	return p, nil
+}
+
+// insert adds p to the table; f.mu is held.
+func (f *family[T, PT]) insert(p PT) {
+	t := f.tab.Load()
+	if (t.count+1)*2 > len(t.slots) {
+		t = f.rebuild(t.count+1, nil)
+	}
+	place(t, p)
+	f.order = append(f.order, p)
+}
+
+func place[T any, PT seriesPtr[T]](t *table[T], p PT) {
+	i := p.header().hash & t.mask
+	for t.slots[i].Load() != nil {
+		i = (i + 1) & t.mask
+	}
+	t.slots[i].Store((*T)(p))
+	t.count++
+}
+
+// rebuild publishes a new table sized for n series holding every series
+// but drop; f.mu is held.
+func (f *family[T, PT]) rebuild(n int, drop PT) *table[T] {
+	t := newTable[T](n)
+	for _, p := range f.order {
+		if p != drop {
+			place(t, p)
+		}
+	}
+	f.tab.Store(t)
+	return t
+}
+
+// remove deletes the series matching k; it reports whether there was one.
+func (f *family[T, PT]) remove(k *labelKey) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.lookup(k)
+	if p == nil {
+		return false
+	}
+	f.rebuild(len(f.order), p)
+	f.order = slices.DeleteFunc(slices.Clone(f.order), func(q PT) bool { return q == p })
+	if f.plain.Load() == (*T)(p) {
+		f.plain.Store(nil)
+	}
+	return true
+}
+
+// reset deletes every series.
+func (f *family[T, PT]) reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tab.Store(newTable[T](0))
+	f.order = nil
+	f.plain.Store(nil)
+}
+
+// snapshot returns the series in insertion order. The slice is never
+// written again, so the caller may read it without the lock.
+func (f *family[T, PT]) snapshot() []PT {
+	f.mu.Lock()
+	s := f.order
+	f.mu.Unlock()
+	return s
+}
+
+// withMap returns the series for a label map, or the discard series and
+// an error.
+func (f *family[T, PT]) withMap(m Labels) (PT, error) {
+	if len(m) == 0 {
+		return f.unlabelled()
+	}
+	var k labelKey
+	if !k.fromMap(&f.schema, m) {
+		f.rejectedLabels.Add(1)
+		return f.discard, f.schema.mapError(m)
+	}
+	p, err := f.get(&k)
+	if err != nil {
+		return f.discard, err
+	}
+	return p, nil
+}
+
+// withValues returns the series for positional label values.
+func (f *family[T, PT]) withValues(values []string) (PT, error) {
+	if f.schema.declared == nil {
+		if len(values) == 0 {
+			return f.unlabelled()
+		}
+		f.rejectedLabels.Add(1)
+		return f.discard, fmt.Errorf("prom: %w: metric %q declares no label names, so it takes no positional values (got %d)", ErrInvalidLabels, f.name, len(values))
+	}
+	var k labelKey
+	k.fromValues(values)
+	p, err := f.get(&k)
+	if err != nil {
+		return f.discard, err
+	}
+	return p, nil
+}
+
+// unlabelled returns the series with no variable labels.
+func (f *family[T, PT]) unlabelled() (PT, error) {
+	if p := f.plain.Load(); p != nil {
+		return p, nil
+	}
+	var k labelKey
+	if f.schema.declared != nil {
+		if len(f.schema.declared) > 0 {
+			f.rejectedLabels.Add(1)
+			return f.discard, f.schema.mapError(nil)
+		}
+		k.fromValues(nil)
+	} else {
+		k.fromMap(&f.schema, nil)
+	}
+	p, err := f.get(&k)
+	if err != nil {
+		return f.discard, err
+	}
+	f.plain.Store((*T)(p))
+	return p, nil
+}
+
+// find looks a label map up without creating a series.
+func (f *family[T, PT]) find(m Labels) PT {
+	var k labelKey
+	if !k.fromMap(&f.schema, m) {
+		return nil
+	}
+	return f.lookup(&k)
+}
+
+func (f *family[T, PT]) deleteMap(m Labels) bool {
+	var k labelKey
+	if !k.fromMap(&f.schema, m) {
+		return false
+	}
+	return f.remove(&k)
+}
+
+func (f *family[T, PT]) deleteValues(values []string) bool {
+	if f.schema.declared == nil && len(values) > 0 {
+		return false
+	}
+	var k labelKey
+	k.fromValues(values)
+	return f.remove(&k)
+}
+
+// variableLabels returns a series' own labels (constant labels left out) as
+// a new map.
+func (f *family[T, PT]) variableLabels(p PT) Labels {
+	h := p.header()
+	nc := len(f.schema.constNames)
+	m := make(Labels, len(h.labels.Names)-nc)
+	for i := nc; i < len(h.labels.Names); i++ {
+		m[h.labels.Names[i]] = h.labels.Values[i]
+	}
+	return m
+}
+
+// all iterates the series with their variable labels.
+func all[T any, PT seriesPtr[T], V any](f *family[T, PT], value func(PT) V) iter.Seq2[Labels, V] {
+	return func(yield func(Labels, V) bool) {
+		for _, p := range f.snapshot() {
+			if !yield(f.variableLabels(p), value(p)) {
+				return
+			}
+		}
+	}
+}
+
+// familyBase is the registry's view of every built-in family.
+type familyBase interface {
+	Collector
+	meta() *familyMeta
+	encode(enc expo.Encoder)
+}
+
+// familyMeta is the part of a family the registry needs without knowing its
+// series type.
+type familyMeta struct {
+	name, help, unit string
+	typ              expo.Type
+	rejectedLabels   atomic.Uint64 // lookups refused for invalid labels
+	rejectedValues   atomic.Uint64 // updates refused for invalid values
+}
+
+// describe lists the names a family of this type produces in the text
+// format, for conflict checks.
+func (f *family[T, PT]) describe() []string {
+	switch f.typ {
+	case expo.Histogram:
+		return []string{f.name, f.name + "_bucket", f.name + "_count", f.name + "_sum"}
+	case expo.Summary:
+		return []string{f.name, f.name + "_count", f.name + "_sum"}
+	}
+	return []string{f.name}
+}
+
+// collectVia writes a family through a MetricWriter, for callers outside
+// the registry's fast path.
+func collectVia(ctx context.Context, fb familyBase, w *MetricWriter) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m := fb.meta()
+	enc := &writerEncoder{w: w}
+	enc.Family(m.name, m.help, m.typ, m.unit)
+	fb.encode(enc)
+	return nil
+}
+
+func cloneLabels(l Labels) Labels { return maps.Clone(l) }

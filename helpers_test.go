@@ -1,0 +1,37 @@
+package prom
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// text renders reg as text 0.0.4 and fails the test on an error.
+func text(t testing.TB, reg *Registry) string {
+	t.Helper()
+	b, err := reg.Append(context.Background(), nil, FormatText)
+	if err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	return string(b)
+}
+
+// samples returns the sample lines of a text exposition (comments left out).
+func samples(exposition string) []string {
+	var out []string
+	for _, l := range strings.Split(exposition, "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// wantSamples fails unless the sample lines of reg's exposition are want.
+func wantSamples(t *testing.T, reg *Registry, want ...string) {
+	t.Helper()
+	got := samples(text(t, reg))
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("samples:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

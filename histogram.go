@@ -1,0 +1,237 @@
+package prom
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"math"
+	"slices"
+	"sort"
+	"sync/atomic"
+
+	"github.com/promgo/prom/internal/expo"
+)
+
+// DefaultBuckets returns the default histogram buckets, for durations in
+// seconds: .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5 and 10 (+Inf is
+// implied).
+func DefaultBuckets() []float64 {
+	return []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+}
+
+// LinearBuckets returns count bounds starting at start, width apart. It
+// returns nil when count < 1 or width <= 0, which a histogram rejects.
+func LinearBuckets(start, width float64, count int) []float64 {
+	if count < 1 || !(width > 0) {
+		return nil
+	}
+	b := make([]float64, count)
+	for i := range b {
+		b[i] = start + float64(i)*width
+	}
+	return b
+}
+
+// ExponentialBuckets returns count bounds starting at start, each factor
+// times the one before. It returns nil when count < 1, start <= 0 or
+// factor <= 1, which a histogram rejects.
+func ExponentialBuckets(start, factor float64, count int) []float64 {
+	if count < 1 || !(start > 0) || !(factor > 1) {
+		return nil
+	}
+	b := make([]float64, count)
+	for i := range b {
+		b[i] = start * math.Pow(factor, float64(i))
+	}
+	return b
+}
+
+// Histogram is a family of histograms: observations counted in buckets,
+// with their count and sum, for latencies and sizes. Series are chosen as
+// for a [Counter]. A scrape always shows _count equal to the +Inf bucket:
+// the count is the sum of the buckets read in that scrape.
+//
+// A Histogram is safe for concurrent use.
+type Histogram struct {
+	f      family[HistogramSeries, *HistogramSeries]
+	bounds []float64
+	les    []string // rendered le pairs, one per bound
+}
+
+// HistogramSeries is one series of a [Histogram], bound to its labels.
+// Observe takes two atomic operations and does not allocate. It is safe for
+// concurrent use.
+type HistogramSeries struct {
+	seriesHeader
+	bounds []float64
+	counts []atomic.Uint64 // per bucket, not cumulative; +Inf last
+	sum    atomic.Uint64
+}
+
+// Bucket is one cumulative histogram bucket.
+type Bucket struct {
+	UpperBound float64 // +Inf for the last bucket
+	Count      uint64  // observations <= UpperBound
+}
+
+// HistogramValue is a histogram's state at one moment.
+type HistogramValue struct {
+	Buckets []Bucket // cumulative, ascending, +Inf last
+	Count   uint64
+	Sum     float64
+}
+
+// NewHistogram creates a histogram family and registers it like
+// [NewCounter]. Buckets come from [WithBuckets], or [DefaultBuckets]; the
+// label name le is reserved.
+func NewHistogram(name, help string, opts ...Option) (*Histogram, error) {
+	o := buildOptions(name, help, opts)
+	if err := o.check("histogram", true, false); err != nil {
+		return nil, err
+	}
+	bounds := DefaultBuckets()
+	if o.bucketsSet {
+		var err error
+		if bounds, err = checkBuckets(name, o.buckets); err != nil {
+			return nil, err
+		}
+	}
+	h := &Histogram{bounds: bounds, les: make([]string, len(bounds))}
+	for i, b := range bounds {
+		h.les[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendFloat(nil, b))))
+	}
+	err := h.f.init(o, expo.Histogram, "le", func() *HistogramSeries {
+		return &HistogramSeries{bounds: h.bounds, counts: make([]atomic.Uint64, len(h.bounds)+1)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return register(o, h)
+}
+
+func checkBuckets(name string, bounds []float64) ([]float64, error) {
+	if n := len(bounds); n > 0 && math.IsInf(bounds[n-1], 1) {
+		bounds = bounds[:n-1]
+	}
+	if len(bounds) == 0 {
+		return nil, fmt.Errorf("prom: histogram %q needs at least one finite bucket bound (LinearBuckets and ExponentialBuckets return none for invalid arguments)", name)
+	}
+	for i, b := range bounds {
+		if math.IsNaN(b) || math.IsInf(b, 0) {
+			return nil, fmt.Errorf("prom: histogram %q: bucket bound %v is not finite", name, b)
+		}
+		if i > 0 && b <= bounds[i-1] {
+			return nil, fmt.Errorf("prom: histogram %q: bucket bounds must be sorted and distinct, got %v after %v", name, b, bounds[i-1])
+		}
+	}
+	return slices.Clip(slices.Clone(bounds)), nil
+}
+
+// Observe adds one observation. A NaN is counted in the +Inf bucket and
+// makes the sum NaN, as in client_golang.
+func (s *HistogramSeries) Observe(v float64) {
+	var i int
+	if len(s.bounds) <= 16 {
+		for i < len(s.bounds) && v > s.bounds[i] {
+			i++
+		}
+	} else {
+		i = sort.SearchFloat64s(s.bounds, v)
+	}
+	s.counts[i].Add(1)
+	addFloat(&s.sum, v)
+}
+
+// Value returns the series' buckets, count and sum.
+func (s *HistogramSeries) Value() HistogramValue {
+	v := HistogramValue{Buckets: make([]Bucket, len(s.counts)), Sum: math.Float64frombits(s.sum.Load())}
+	for i := range s.counts {
+		v.Count += s.counts[i].Load()
+		ub := math.Inf(1)
+		if i < len(s.bounds) {
+			ub = s.bounds[i]
+		}
+		v.Buckets[i] = Bucket{UpperBound: ub, Count: v.Count}
+	}
+	return v
+}
+
+func (h *Histogram) unlabelled() *HistogramSeries {
+	s, _ := h.f.unlabelled()
+	return s
+}
+
+// Observe adds an observation to the unlabelled series.
+func (h *Histogram) Observe(v float64) { h.unlabelled().Observe(v) }
+
+// With returns the series for a label set; see [Counter.With].
+func (h *Histogram) With(labels Labels) *HistogramSeries {
+	s, _ := h.f.withMap(labels)
+	return s
+}
+
+// WithValues returns the series for positional label values; see
+// [Counter.WithValues].
+func (h *Histogram) WithValues(values ...string) *HistogramSeries {
+	s, _ := h.f.withValues(values)
+	return s
+}
+
+// Bind is [Histogram.With] that reports labels that do not fit the metric.
+func (h *Histogram) Bind(labels Labels) (*HistogramSeries, error) { return h.f.withMap(labels) }
+
+// BindValues is [Histogram.WithValues] that reports values that do not fit.
+func (h *Histogram) BindValues(values ...string) (*HistogramSeries, error) {
+	return h.f.withValues(values)
+}
+
+// Get returns the state of the series with these labels, and false when
+// that series does not exist.
+func (h *Histogram) Get(labels Labels) (HistogramValue, bool) {
+	if s := h.f.find(labels); s != nil {
+		return s.Value(), true
+	}
+	return HistogramValue{}, false
+}
+
+// All iterates over the series in creation order with their states.
+func (h *Histogram) All() iter.Seq2[Labels, HistogramValue] {
+	return all(&h.f, (*HistogramSeries).Value)
+}
+
+// Buckets returns the finite bucket upper bounds.
+func (h *Histogram) Buckets() []float64 { return slices.Clone(h.bounds) }
+
+// Delete removes the series with these labels; it reports whether it
+// existed.
+func (h *Histogram) Delete(labels Labels) bool { return h.f.deleteMap(labels) }
+
+// DeleteValues is [Histogram.Delete] by positional label values.
+func (h *Histogram) DeleteValues(values ...string) bool { return h.f.deleteValues(values) }
+
+// Reset removes every series.
+func (h *Histogram) Reset() { h.f.reset() }
+
+// Name returns the metric name.
+func (h *Histogram) Name() string { return h.f.name }
+
+// Describe returns the names the histogram produces; it implements
+// [Collector].
+func (h *Histogram) Describe() []string { return h.f.describe() }
+
+// Collect writes the family to w; it implements [Collector].
+func (h *Histogram) Collect(ctx context.Context, w *MetricWriter) error {
+	return collectVia(ctx, h, w)
+}
+
+func (h *Histogram) encode(enc expo.Encoder) {
+	counts := make([]uint64, len(h.bounds)+1)
+	for _, s := range h.f.snapshot() {
+		for i := range s.counts {
+			counts[i] = s.counts[i].Load()
+		}
+		enc.Histogram(&s.labels, h.bounds, h.les, counts, math.Float64frombits(s.sum.Load()))
+	}
+}
+
+func (h *Histogram) meta() *familyMeta { return &h.f.familyMeta }

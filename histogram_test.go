@@ -1,0 +1,163 @@
+package prom
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestHistogramObserve(t *testing.T) {
+	reg := NewRegistry()
+	h := Must(NewHistogram("size_bytes", "Sizes.", WithRegistry(reg), WithBuckets(5, 10, 15)))
+	steps := []struct {
+		v       float64
+		buckets []uint64
+		sum     float64
+	}{
+		{7, []uint64{0, 1, 1, 1}, 7},
+		{7.5, []uint64{0, 2, 2, 2}, 14.5},
+		{5, []uint64{1, 3, 3, 3}, 19.5}, // a bound is inclusive
+		{100, []uint64{1, 3, 3, 4}, 119.5},
+		{math.Inf(1), []uint64{1, 3, 3, 5}, math.Inf(1)},
+	}
+	for _, s := range steps {
+		h.Observe(s.v)
+		v, ok := h.Get(nil)
+		if !ok {
+			t.Fatal("no series")
+		}
+		var got []uint64
+		for _, b := range v.Buckets {
+			got = append(got, b.Count)
+		}
+		if !slices.Equal(got, s.buckets) || v.Sum != s.sum || v.Count != s.buckets[3] {
+			t.Fatalf("after %v: %+v; want buckets %v sum %v", s.v, v, s.buckets, s.sum)
+		}
+	}
+	wantSamples(t, reg,
+		`size_bytes_bucket{le="5"} 1`,
+		`size_bytes_bucket{le="10"} 3`,
+		`size_bytes_bucket{le="15"} 3`,
+		`size_bytes_bucket{le="+Inf"} 5`,
+		`size_bytes_sum +Inf`,
+		`size_bytes_count 5`)
+}
+
+func TestHistogramDefaultBuckets(t *testing.T) {
+	reg := NewRegistry()
+	h := Must(NewHistogram("d_seconds", "h", WithRegistry(reg), WithConstLabels(Labels{"app": "x"})))
+	if want := []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}; !slices.Equal(h.Buckets(), want) {
+		t.Fatalf("buckets %v", h.Buckets())
+	}
+	h.With(Labels{"op": "read"}).Observe(0.3)
+	out := text(t, reg)
+	for _, want := range []string{`d_seconds_bucket{app="x",op="read",le="0.005"} 0`, `d_seconds_bucket{app="x",op="read",le="0.5"} 1`, `d_seconds_bucket{app="x",op="read",le="+Inf"} 1`, `d_seconds_sum{app="x",op="read"} 0.3`, `d_seconds_count{app="x",op="read"} 1`} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+func TestHistogramLargeBucketCount(t *testing.T) {
+	h := Must(NewHistogram("x", "h", WithRegistry(nil), WithBuckets(LinearBuckets(1, 1, 100)...)))
+	for _, v := range []float64{0.5, 1, 1.5, 50, 100, 101} {
+		h.Observe(v)
+	}
+	v, _ := h.Get(nil)
+	for _, c := range []struct {
+		i    int
+		want uint64
+	}{{0, 2}, {1, 3}, {49, 4}, {99, 5}, {100, 6}} {
+		if v.Buckets[c.i].Count != c.want {
+			t.Errorf("bucket %v = %d; want %d", v.Buckets[c.i].UpperBound, v.Buckets[c.i].Count, c.want)
+		}
+	}
+}
+
+func TestBucketHelpers(t *testing.T) {
+	if got := LinearBuckets(1, 2, 5); !slices.Equal(got, []float64{1, 3, 5, 7, 9}) {
+		t.Errorf("LinearBuckets = %v", got)
+	}
+	if got := ExponentialBuckets(1, 10, 5); !slices.Equal(got, []float64{1, 10, 100, 1000, 10000}) {
+		t.Errorf("ExponentialBuckets = %v", got)
+	}
+	for _, bad := range [][]float64{LinearBuckets(1, 2, 0), LinearBuckets(1, 0, 3), ExponentialBuckets(0, 2, 3), ExponentialBuckets(1, 1, 3), ExponentialBuckets(1, 2, -1)} {
+		if bad != nil {
+			t.Errorf("invalid helper arguments gave %v", bad)
+		}
+	}
+}
+
+func TestHistogramBucketValidation(t *testing.T) {
+	tests := []struct {
+		buckets []float64
+		want    string
+	}{
+		{nil, "at least one"},
+		{[]float64{}, "at least one"},
+		{[]float64{math.Inf(1)}, "at least one"},
+		{[]float64{2, 1}, "sorted"},
+		{[]float64{1, 1}, "distinct"},
+		{[]float64{1, math.NaN()}, "not finite"},
+		{[]float64{math.Inf(-1), 1}, "not finite"},
+		{[]float64{1, 2, math.Inf(1)}, ""}, // a trailing +Inf is implied anyway
+	}
+	for _, tt := range tests {
+		_, err := NewHistogram("x", "h", WithRegistry(nil), WithBuckets(tt.buckets...))
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("%v: %v", tt.buckets, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), `"x"`) {
+			t.Errorf("%v: error %v; want one naming x and saying %q", tt.buckets, err, tt.want)
+		}
+	}
+}
+
+// TestHistogramCountMatchesInf scrapes while observing and checks every
+// scrape's _count against its +Inf bucket.
+func TestHistogramCountMatchesInf(t *testing.T) {
+	reg := NewRegistry()
+	h := Must(NewHistogram("x", "h", WithRegistry(reg)))
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				h.Observe(float64((i+w)%13) / 2)
+			}
+		}()
+	}
+	for range 200 {
+		var inf, count string
+		for _, l := range samples(text(t, reg)) {
+			if v, ok := strings.CutPrefix(l, `x_bucket{le="+Inf"} `); ok {
+				inf = v
+			}
+			if v, ok := strings.CutPrefix(l, "x_count "); ok {
+				count = v
+			}
+		}
+		if inf != count {
+			close(stop)
+			t.Fatalf("+Inf bucket %s != count %s", inf, count)
+		}
+		if n, _ := strconv.Atoi(count); n < 0 {
+			t.Fatal("negative count")
+		}
+	}
+	close(stop)
+	wg.Wait()
+}

@@ -1,0 +1,154 @@
+// Package expo holds prom's exposition encoders. Each encoder appends one
+// format's bytes to a buffer while the metric families walk their own state,
+// so a scrape builds no intermediate objects: the caller hands in label sets
+// that are already rendered and numbers read straight from atomics.
+package expo
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Type is a metric family's type.
+type Type uint8
+
+// The metric types, numbered as in io.prometheus.client.MetricType.
+const (
+	Counter   Type = 0
+	Gauge     Type = 1
+	Summary   Type = 2
+	Untyped   Type = 3
+	Histogram Type = 4
+)
+
+// String returns the type's name as the text formats spell it.
+func (t Type) String() string {
+	switch t {
+	case Counter:
+		return "counter"
+	case Gauge:
+		return "gauge"
+	case Summary:
+		return "summary"
+	case Histogram:
+		return "histogram"
+	default:
+		return "untyped"
+	}
+}
+
+// Labels is one series' label set, ready for every encoder.
+type Labels struct {
+	// Names and Values hold the full label set, constant labels included,
+	// in the family's order. Values are valid UTF-8.
+	Names, Values []string
+	// Text is the set rendered for the text formats, escaped and without
+	// braces: `a="x",b="y"`. Empty for the empty set.
+	Text string
+}
+
+// Encoder receives metric families one after another. Family starts a family;
+// every sample call that follows belongs to it until the next Family.
+type Encoder interface {
+	// Family starts a family. name is the name the user registered.
+	Family(name, help string, typ Type, unit string)
+	// Value writes one counter, gauge or untyped sample.
+	Value(l *Labels, v float64)
+	// Histogram writes one classic histogram. bounds are the finite upper
+	// bounds; les are the matching rendered le values; counts holds one
+	// non-cumulative count per bound plus the +Inf bucket last.
+	Histogram(l *Labels, bounds []float64, les []string, counts []uint64, sum float64)
+	// Summary writes one summary: quantiles and their values (same length),
+	// the observation count and sum.
+	Summary(l *Labels, quantiles []float64, qtexts []string, values []float64, count uint64, sum float64)
+}
+
+// AppendFloat appends v as the Prometheus text formats spell numbers:
+// integral values up to 2^53 without an exponent or fraction, NaN, +Inf and
+// -Inf by name, and everything else in the shortest form that reads back to
+// the same float64.
+func AppendFloat(b []byte, v float64) []byte {
+	switch {
+	case v == math.Trunc(v) && v >= -(1<<53) && v <= 1<<53:
+		return strconv.AppendInt(b, int64(v), 10)
+	case math.IsNaN(v):
+		return append(b, "NaN"...)
+	case math.IsInf(v, 1):
+		return append(b, "+Inf"...)
+	case math.IsInf(v, -1):
+		return append(b, "-Inf"...)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}
+
+// AppendLabelValue appends s escaped for a quoted label value: backslash,
+// double quote and newline are escaped; invalid UTF-8 becomes U+FFFD.
+func AppendLabelValue(b []byte, s string) []byte {
+	return appendEscaped(b, s, true)
+}
+
+// AppendHelp appends s escaped for a HELP line of the text format 0.0.4:
+// backslash and newline are escaped; invalid UTF-8 becomes U+FFFD.
+func AppendHelp(b []byte, s string) []byte {
+	return appendEscaped(b, s, false)
+}
+
+func appendEscaped(b []byte, s string, quote bool) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			var esc string
+			switch {
+			case c == '\\':
+				esc = `\\`
+			case c == '\n':
+				esc = `\n`
+			case c == '"' && quote:
+				esc = `\"`
+			default:
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			b = append(b, esc...)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, "\uFFFD"...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, s[start:]...)
+}
+
+// AppendLabelPair appends name="value" with the value escaped.
+func AppendLabelPair(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, '=', '"')
+	b = AppendLabelValue(b, value)
+	return append(b, '"')
+}
+
+// RenderLabels returns the Text form of a label set.
+func RenderLabels(names, values []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	var b []byte
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendLabelPair(b, n, values[i])
+	}
+	return string(b)
+}

@@ -1,0 +1,236 @@
+package prom
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Labels is a label set: label names to values. A nil or empty Labels is the
+// unlabelled series. The order of a map does not matter: two maps with the
+// same pairs address the same series. Any string is a legal label value; the
+// encoders escape it, and invalid UTF-8 is replaced by U+FFFD.
+type Labels map[string]string
+
+// maxStackLabels is how many labels a lookup handles without allocating.
+const maxStackLabels = 8
+
+// ErrInvalidName reports a metric or label name that breaks the naming rules.
+var ErrInvalidName = errors.New("invalid name")
+
+// ErrInvalidLabels reports a label set that does not fit its metric.
+var ErrInvalidLabels = errors.New("invalid labels")
+
+// validMetricName reports whether s matches [a-zA-Z_:][a-zA-Z0-9_:]*.
+func validMetricName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' && i > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validLabelName reports whether s matches [a-zA-Z_][a-zA-Z0-9_]*.
+func validLabelName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' && i > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func checkMetricName(name string) error {
+	if !validMetricName(name) {
+		return fmt.Errorf("prom: %w: metric name %q must match [a-zA-Z_:][a-zA-Z0-9_:]*", ErrInvalidName, name)
+	}
+	return nil
+}
+
+// checkLabelName validates one label name for a family of type kind, whose
+// reserved label name (le, quantile) is reserved.
+func checkLabelName(metric, name, reserved string) error {
+	switch {
+	case !validLabelName(name):
+		return fmt.Errorf("prom: %w: label name %q of metric %q must match [a-zA-Z_][a-zA-Z0-9_]*", ErrInvalidName, name, metric)
+	case strings.HasPrefix(name, "__"):
+		return fmt.Errorf("prom: %w: label name %q of metric %q: the prefix __ is reserved", ErrInvalidName, name, metric)
+	case reserved != "" && name == reserved:
+		return fmt.Errorf("prom: %w: label name %q is reserved on metric %q", ErrInvalidName, name, metric)
+	}
+	return nil
+}
+
+// labelSchema is what a family knows about its labels.
+type labelSchema struct {
+	metric     string
+	reserved   string   // le or quantile, or ""
+	declared   []string // declared variable label names, in order; nil if undeclared
+	constNames []string // sorted
+	constVals  []string
+}
+
+func newLabelSchema(metric, reserved string, declared []string, constLabels Labels) (labelSchema, error) {
+	s := labelSchema{metric: metric, reserved: reserved}
+	for i, n := range declared {
+		if err := checkLabelName(metric, n, reserved); err != nil {
+			return s, err
+		}
+		if slices.Contains(declared[:i], n) {
+			return s, fmt.Errorf("prom: %w: label name %q declared twice on metric %q", ErrInvalidLabels, n, metric)
+		}
+		if _, ok := constLabels[n]; ok {
+			return s, fmt.Errorf("prom: %w: label name %q of metric %q is both a constant and a variable label", ErrInvalidLabels, n, metric)
+		}
+	}
+	if declared != nil {
+		s.declared = slices.Clip(slices.Clone(declared))
+	}
+	for n := range constLabels {
+		if err := checkLabelName(metric, n, reserved); err != nil {
+			return s, err
+		}
+		s.constNames = append(s.constNames, n)
+	}
+	slices.Sort(s.constNames)
+	for _, n := range s.constNames {
+		s.constVals = append(s.constVals, strings.ToValidUTF8(constLabels[n], "\uFFFD"))
+	}
+	return s, nil
+}
+
+// labelKey is a label set on its way to a lookup: positional values for a
+// family with declared names, or names and values sorted by name otherwise.
+// It lives on the caller's stack.
+type labelKey struct {
+	names  []string // nil for declared families
+	values []string
+	hash   uint64
+	nbuf   [maxStackLabels]string
+	vbuf   [maxStackLabels]string
+}
+
+var hashSeed = maphash.MakeSeed()
+
+func hashStrings(h uint64, ss []string) uint64 {
+	for _, s := range ss {
+		h ^= maphash.String(hashSeed, s)
+		h *= 0x100000001b3
+		h ^= h >> 29
+	}
+	return h
+}
+
+const hashInit = 0xcbf29ce484222325
+
+// fromValues prepares a positional lookup.
+func (k *labelKey) fromValues(values []string) {
+	k.values = values
+	k.hash = hashStrings(hashInit, values)
+}
+
+// fromMap prepares a lookup from a label map. ok is false when the map
+// cannot match any series of the schema (wrong names or count); the caller
+// takes the slow path, which reports why.
+func (k *labelKey) fromMap(s *labelSchema, m Labels) bool {
+	if s.declared != nil {
+		if len(m) != len(s.declared) {
+			return false
+		}
+		vals := k.vbuf[:]
+		if len(m) > maxStackLabels {
+			vals = make([]string, len(m))
+		}
+		vals = vals[:len(m)]
+		for name, v := range m {
+			i := slices.Index(s.declared, name)
+			if i < 0 {
+				return false
+			}
+			vals[i] = v
+		}
+		k.fromValues(vals)
+		return true
+	}
+	names, vals := k.nbuf[:0], k.vbuf[:0]
+	if len(m) > maxStackLabels {
+		names, vals = make([]string, 0, len(m)), make([]string, 0, len(m))
+	}
+	for name, v := range m {
+		// insertion sort by name: label sets are small
+		i := len(names)
+		names, vals = append(names, name), append(vals, v)
+		for ; i > 0 && names[i-1] > name; i-- {
+			names[i], vals[i] = names[i-1], vals[i-1]
+		}
+		names[i], vals[i] = name, v
+	}
+	k.names, k.values = names, vals
+	k.hash = hashStrings(hashStrings(hashInit, names), vals)
+	return true
+}
+
+// validate checks a label set that is about to become a new series, and
+// returns its values (and names, for undeclared families) made valid UTF-8.
+func (s *labelSchema) validate(k *labelKey) error {
+	if s.declared != nil {
+		if len(k.values) != len(s.declared) {
+			return fmt.Errorf("prom: %w: metric %q has %d label names %v, got %d values", ErrInvalidLabels, s.metric, len(s.declared), s.declared, len(k.values))
+		}
+		return nil
+	}
+	for i, n := range k.names {
+		if err := checkLabelName(s.metric, n, s.reserved); err != nil {
+			return err
+		}
+		if _, ok := slices.BinarySearch(s.constNames, n); ok {
+			return fmt.Errorf("prom: %w: label %q of metric %q is already a constant label", ErrInvalidLabels, n, s.metric)
+		}
+		_ = i
+	}
+	return nil
+}
+
+// mapError explains why a label map does not fit a declared schema.
+func (s *labelSchema) mapError(m Labels) error {
+	for name := range m {
+		if !slices.Contains(s.declared, name) {
+			if err := checkLabelName(s.metric, name, s.reserved); err != nil {
+				return err
+			}
+			return fmt.Errorf("prom: %w: metric %q has no label %q (its labels are %v)", ErrInvalidLabels, s.metric, name, s.declared)
+		}
+	}
+	return fmt.Errorf("prom: %w: metric %q has labels %v, got %d labels", ErrInvalidLabels, s.metric, s.declared, len(m))
+}
+
+// validUTF8 reports whether every string is valid UTF-8.
+func validUTF8(ss []string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// sanitize returns ss with invalid UTF-8 replaced, in a new slice.
+func sanitize(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return out
+}

@@ -1,0 +1,145 @@
+package prom
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestMetricNames(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"a", true}, {"_a", true}, {":a", true}, {"a:b_c9", true}, {"A_Z", true},
+		{"", false}, {"9a", false}, {"a-b", false}, {"a b", false}, {"a.b", false}, {"ä", false}, {"a\n", false},
+	}
+	for _, tt := range tests {
+		_, err := NewCounter(tt.name, "h", WithRegistry(nil))
+		if (err == nil) != tt.ok {
+			t.Errorf("NewCounter(%q) error = %v; want ok=%v", tt.name, err, tt.ok)
+		}
+		if err != nil && (!errors.Is(err, ErrInvalidName) || !strings.Contains(err.Error(), fmt.Sprintf("%q", tt.name))) {
+			t.Errorf("error %q is not ErrInvalidName naming %q", err, tt.name)
+		}
+	}
+}
+
+func TestLabelNameRules(t *testing.T) {
+	tests := []struct {
+		desc string
+		make func() error
+		want string // "" means no error
+	}{
+		{"valid names", func() error {
+			_, err := NewCounter("x", "h", WithRegistry(nil), WithLabelNames("a", "_b", "c9"))
+			return err
+		}, ""},
+		{"digit first", func() error {
+			_, err := NewCounter("x", "h", WithRegistry(nil), WithLabelNames("9a"))
+			return err
+		}, `label name "9a"`},
+		{"colon", func() error {
+			_, err := NewGauge("x", "h", WithRegistry(nil), WithLabelNames("a:b"))
+			return err
+		}, `label name "a:b"`},
+		{"double underscore", func() error {
+			_, err := NewGauge("x", "h", WithRegistry(nil), WithLabelNames("__name"))
+			return err
+		}, "prefix __ is reserved"},
+		{"duplicate", func() error {
+			_, err := NewGauge("x", "h", WithRegistry(nil), WithLabelNames("a", "a"))
+			return err
+		}, `"a" declared twice`},
+		{"le on histogram", func() error {
+			_, err := NewHistogram("x", "h", WithRegistry(nil), WithLabelNames("le"))
+			return err
+		}, `"le" is reserved`},
+		{"le as const on histogram", func() error {
+			_, err := NewHistogram("x", "h", WithRegistry(nil), WithConstLabels(Labels{"le": "1"}))
+			return err
+		}, `"le" is reserved`},
+		{"le per call on histogram", func() error {
+			h := Must(NewHistogram("x", "h", WithRegistry(nil)))
+			_, err := h.Bind(Labels{"le": "1"})
+			return err
+		}, `"le" is reserved`},
+		{"le on counter is fine", func() error {
+			_, err := NewCounter("x", "h", WithRegistry(nil), WithLabelNames("le", "quantile"))
+			return err
+		}, ""},
+		{"quantile on summary", func() error {
+			_, err := NewSummary("x", "h", WithRegistry(nil), WithLabelNames("quantile"))
+			return err
+		}, `"quantile" is reserved`},
+		{"quantile per call on summary", func() error {
+			s := Must(NewSummary("x", "h", WithRegistry(nil)))
+			_, err := s.Bind(Labels{"quantile": "0.5"})
+			return err
+		}, `"quantile" is reserved`},
+		{"const and variable", func() error {
+			_, err := NewCounter("x", "h", WithRegistry(nil), WithLabelNames("a"), WithConstLabels(Labels{"a": "1"}))
+			return err
+		}, "both a constant and a variable"},
+		{"const bad name", func() error {
+			_, err := NewCounter("x", "h", WithRegistry(nil), WithConstLabels(Labels{"a b": "1"}))
+			return err
+		}, `label name "a b"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			err := tt.make()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("unexpected error %v", err)
+			case tt.want != "" && err == nil:
+				t.Fatalf("no error; want one mentioning %s", tt.want)
+			case tt.want != "" && !strings.Contains(err.Error(), tt.want):
+				t.Fatalf("error %q does not mention %s", err, tt.want)
+			case err != nil && !errors.Is(err, ErrInvalidName) && !errors.Is(err, ErrInvalidLabels):
+				t.Fatalf("error %v wraps neither ErrInvalidName nor ErrInvalidLabels", err)
+			}
+		})
+	}
+}
+
+func TestOptionsForOtherTypes(t *testing.T) {
+	if _, err := NewCounter("x", "h", WithRegistry(nil), WithBuckets(1, 2)); err == nil || !strings.Contains(err.Error(), "WithBuckets") {
+		t.Errorf("buckets on a counter: %v", err)
+	}
+	if _, err := NewHistogram("x", "h", WithRegistry(nil), WithObjectives()); err == nil || !strings.Contains(err.Error(), "WithObjectives") {
+		t.Errorf("objectives on a histogram: %v", err)
+	}
+}
+
+func TestLabelKeyOrderIndependent(t *testing.T) {
+	var s labelSchema
+	var k1, k2 labelKey
+	k1.fromMap(&s, Labels{"a": "1", "b": "2", "c": "3"})
+	k2.fromMap(&s, Labels{"c": "3", "a": "1", "b": "2"})
+	if k1.hash != k2.hash || strings.Join(k1.names, ",") != "a,b,c" || strings.Join(k2.values, ",") != "1,2,3" {
+		t.Fatalf("keys differ: %v %v / %v %v", k1.names, k1.values, k2.names, k2.values)
+	}
+	// Names and values must not be confusable: {a="b"} is not {b="a"}.
+	var k3, k4 labelKey
+	k3.fromMap(&s, Labels{"a": "b"})
+	k4.fromMap(&s, Labels{"b": "a"})
+	if k3.hash == k4.hash {
+		t.Error("{a=b} and {b=a} hash alike")
+	}
+}
+
+func TestManyLabels(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("wide_total", "h", WithRegistry(reg)))
+	l := Labels{}
+	for i := range 12 { // more than a lookup keeps on the stack
+		l["l"+itoa(i)] = itoa(i)
+	}
+	c.With(l).Inc()
+	c.With(l).Inc()
+	if v, ok := c.Get(l); !ok || v != 2 {
+		t.Fatalf("Get = %v, %v", v, ok)
+	}
+}

@@ -1,0 +1,103 @@
+package prom
+
+import (
+	"fmt"
+	"time"
+)
+
+// Option configures a metric at construction. Options that do not apply to
+// a metric type (buckets on a counter, say) make the constructor fail.
+type Option func(*options)
+
+type options struct {
+	name, help, unit string
+	labelNames       []string
+	constLabels      Labels
+	registry         *Registry
+	registrySet      bool
+
+	buckets    []float64
+	bucketsSet bool
+
+	objectives    []Objective
+	objectivesSet bool
+	maxAge        time.Duration
+	ageBuckets    int
+	windowSet     bool
+
+	misplaced []string // options given to a type they do not apply to
+}
+
+// WithLabelNames declares the metric's label names. Every series then has
+// exactly these labels, positional values ([Counter.WithValues]) become
+// available, and a label map with other names is rejected. Without it a
+// metric takes any valid label set.
+func WithLabelNames(names ...string) Option {
+	return func(o *options) { o.labelNames = append([]string{}, names...) }
+}
+
+// WithConstLabels adds labels with fixed values to every series of the
+// metric.
+func WithConstLabels(l Labels) Option {
+	return func(o *options) { o.constLabels = cloneLabels(l) }
+}
+
+// WithRegistry registers the metric in r instead of [Default]. A nil r
+// leaves the metric unregistered; [Registry.Register] adds it later.
+func WithRegistry(r *Registry) Option {
+	return func(o *options) { o.registry, o.registrySet = r, true }
+}
+
+// WithUnit sets the metric's unit (for example "seconds"), shown in
+// OpenMetrics output. The name should end with it.
+func WithUnit(unit string) Option {
+	return func(o *options) { o.unit = unit }
+}
+
+// WithBuckets sets a [Histogram]'s bucket upper bounds: sorted, finite and
+// at least one; +Inf is implied. See [LinearBuckets] and
+// [ExponentialBuckets].
+func WithBuckets(bounds ...float64) Option {
+	return func(o *options) { o.buckets, o.bucketsSet = append([]float64{}, bounds...), true }
+}
+
+// WithObjectives sets a [Summary]'s targeted quantiles.
+func WithObjectives(objectives ...Objective) Option {
+	return func(o *options) { o.objectives, o.objectivesSet = append([]Objective{}, objectives...), true }
+}
+
+// WithMaxAge sets a [Summary]'s sliding window: quantiles cover the
+// observations of the last maxAge, kept in ageBuckets buckets that expire
+// one at a time.
+func WithMaxAge(maxAge time.Duration, ageBuckets int) Option {
+	return func(o *options) { o.maxAge, o.ageBuckets, o.windowSet = maxAge, ageBuckets, true }
+}
+
+func buildOptions(name, help string, opts []Option) *options {
+	o := &options{name: name, help: help}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(o)
+		}
+	}
+	return o
+}
+
+// check fails when an option does not apply to the metric type.
+func (o *options) check(kind string, histogram, summary bool) error {
+	switch {
+	case o.bucketsSet && !histogram:
+		return fmt.Errorf("prom: metric %q: WithBuckets applies to histograms, not to a %s", o.name, kind)
+	case (o.objectivesSet || o.windowSet) && !summary:
+		return fmt.Errorf("prom: metric %q: WithObjectives and WithMaxAge apply to summaries, not to a %s", o.name, kind)
+	}
+	return nil
+}
+
+// target returns the registry the metric goes into, or nil.
+func (o *options) target() *Registry {
+	if o.registrySet {
+		return o.registry
+	}
+	return Default
+}

@@ -1,0 +1,303 @@
+package prom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/promgo/prom/internal/expo"
+)
+
+// Collector is anything a [Registry] collects at scrape time. The metric
+// types implement it; implement it for metrics computed on demand, such as
+// values read from another system.
+type Collector interface {
+	// Describe returns the names of the metric families Collect writes, so
+	// that Register can refuse a name that is already taken. Histograms and
+	// summaries list their _bucket, _count and _sum names too.
+	Describe() []string
+	// Collect writes the collector's current metrics to w. It should end
+	// early when ctx is done. It is called concurrently by parallel scrapes.
+	Collect(ctx context.Context, w *MetricWriter) error
+}
+
+// Registry holds collectors and renders them. The zero value is not usable;
+// call [NewRegistry]. A Registry is safe for concurrent use.
+type Registry struct {
+	mu     sync.RWMutex
+	byName map[string]Collector // every described name
+	// entries is sorted by primary name and replaced, never modified, on
+	// every change, so scrapes read it without the lock.
+	entries atomic.Pointer[[]entry]
+}
+
+type entry struct {
+	name string
+	c    Collector
+	fb   familyBase // nil for custom collectors
+}
+
+// Default is the registry the metric constructors use unless given
+// [WithRegistry].
+var Default = NewRegistry()
+
+// selfMetric is the name of the counter in which every registry reports
+// updates it had to refuse.
+const selfMetric = "prom_rejected_updates_total"
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	r := &Registry{byName: map[string]Collector{}}
+	r.entries.Store(&[]entry{})
+	return r
+}
+
+// AlreadyRegisteredError is returned by [Registry.Register] (and the metric
+// constructors) when a name is already taken. Existing is the collector that
+// holds it: when a metric is created twice, the second caller can use the
+// first one instead.
+type AlreadyRegisteredError struct {
+	Name         string    // the name that is taken
+	ExistingName string    // the primary name of Existing
+	Existing     Collector // nil for names the registry reserves
+}
+
+func (e *AlreadyRegisteredError) Error() string {
+	switch {
+	case e.Existing == nil:
+		return fmt.Sprintf("prom: metric name %q is reserved by the registry", e.Name)
+	case e.Name == e.ExistingName:
+		return fmt.Sprintf("prom: metric name %q is already registered", e.Name)
+	}
+	return fmt.Sprintf("prom: metric name %q conflicts with %q, already registered", e.Name, e.ExistingName)
+}
+
+// register puts a new metric into its registry, per the options.
+func register[C Collector](o *options, c C) (C, error) {
+	if r := o.target(); r != nil {
+		if err := r.Register(c); err != nil {
+			var zero C
+			return zero, err
+		}
+	}
+	return c, nil
+}
+
+// Register adds c to the registry. It fails with an
+// [*AlreadyRegisteredError] when one of c's names (or c itself) is already
+// there, and with [ErrInvalidName] for an invalid name.
+func (r *Registry) Register(c Collector) error {
+	if c == nil {
+		return errors.New("prom: Register of a nil Collector")
+	}
+	names := c.Describe()
+	for _, n := range names {
+		if err := checkMetricName(n); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := *r.entries.Load()
+	for _, e := range old {
+		if sameCollector(e.c, c) {
+			return &AlreadyRegisteredError{Name: e.name, ExistingName: e.name, Existing: c}
+		}
+	}
+	for _, n := range names {
+		if n == selfMetric || strings.HasPrefix(n, selfMetric+"_") {
+			return &AlreadyRegisteredError{Name: n, ExistingName: selfMetric}
+		}
+		if ex, ok := r.byName[n]; ok {
+			return &AlreadyRegisteredError{Name: n, ExistingName: primaryName(ex), Existing: ex}
+		}
+	}
+	for _, n := range names {
+		r.byName[n] = c
+	}
+	e := entry{name: primaryName(c), c: c}
+	e.fb, _ = c.(familyBase)
+	entries := slices.Clone(old)
+	i, _ := slices.BinarySearchFunc(entries, e.name, func(x entry, n string) int { return strings.Compare(x.name, n) })
+	entries = slices.Insert(entries, i, e)
+	r.entries.Store(&entries)
+	return nil
+}
+
+// MustRegister registers every collector and panics on the first error.
+// It is meant for program start-up.
+func (r *Registry) MustRegister(cs ...Collector) {
+	for _, c := range cs {
+		if err := r.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func primaryName(c Collector) string {
+	if names := c.Describe(); len(names) > 0 {
+		return names[0]
+	}
+	return ""
+}
+
+// sameCollector reports whether a and b are the same collector. Values of
+// types that cannot be compared (structs holding funcs or slices) are never
+// the same as anything: register such collectors by pointer.
+func sameCollector(a, b Collector) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
+}
+
+// Unregister removes c; it reports whether c was registered. Collectors are
+// compared by identity, so register a custom collector by pointer to be
+// able to unregister it.
+func (r *Registry) Unregister(c Collector) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := *r.entries.Load()
+	i := slices.IndexFunc(old, func(e entry) bool { return sameCollector(e.c, c) })
+	if i < 0 {
+		return false
+	}
+	for n, x := range r.byName {
+		if sameCollector(x, c) {
+			delete(r.byName, n)
+		}
+	}
+	entries := slices.Delete(slices.Clone(old), i, i+1)
+	r.entries.Store(&entries)
+	return true
+}
+
+// Get returns the collector registered under name (a metric's name, or one
+// of the names a custom collector describes).
+func (r *Registry) Get(name string) (Collector, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	c, ok := r.byName[name]
+	return c, ok
+}
+
+// Clear unregisters everything. Tests use it to start afresh.
+func (r *Registry) Clear() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	clear(r.byName)
+	r.entries.Store(&[]entry{})
+}
+
+// All iterates over the registered collectors in name order.
+func (r *Registry) All() iter.Seq[Collector] {
+	return func(yield func(Collector) bool) {
+		for _, e := range *r.entries.Load() {
+			if !yield(e.c) {
+				return
+			}
+		}
+	}
+}
+
+// encode writes every family to enc in name order. Custom collectors run
+// first; a collector that fails or panics is left out and reported in the
+// returned error, and everything else is still written.
+func (r *Registry) encode(ctx context.Context, enc expo.Encoder) error {
+	entries := *r.entries.Load()
+	var w *MetricWriter
+	var errs []error
+	for _, e := range entries {
+		if e.fb != nil {
+			continue
+		}
+		if w == nil {
+			w = newMetricWriter()
+		}
+		errs = append(errs, w.collect(ctx, e.c)...)
+	}
+	w = r.collectSelf(entries, w)
+	var custom []*writtenFamily
+	if w != nil {
+		custom = w.sorted()
+	}
+	written := map[string]bool(nil)
+	emit := func(name string, f func()) {
+		if len(custom) > 0 { // only then can names collide
+			if written == nil {
+				written = map[string]bool{}
+			}
+			if written[name] {
+				errs = append(errs, fmt.Errorf("prom: metric %q was collected twice; the second one is left out", name))
+				return
+			}
+			written[name] = true
+		}
+		f()
+	}
+	for _, e := range entries {
+		if e.fb == nil {
+			continue
+		}
+		m := e.fb.meta()
+		for len(custom) > 0 && custom[0].name < m.name {
+			cf := custom[0]
+			emit(cf.name, func() { cf.encode(enc) })
+			custom = custom[1:]
+		}
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		emit(m.name, func() {
+			if err := encodeFamily(e.fb, m, enc); err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	for _, cf := range custom {
+		emit(cf.name, func() { cf.encode(enc) })
+	}
+	return errors.Join(errs...)
+}
+
+// encodeFamily writes one built-in family, turning a panic (from a
+// GaugeFunc's function, say) into an error.
+func encodeFamily(fb familyBase, m *familyMeta, enc expo.Encoder) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("prom: collecting %q panicked: %v", m.name, p)
+		}
+	}()
+	enc.Family(m.name, m.help, m.typ, m.unit)
+	fb.encode(enc)
+	return nil
+}
+
+// collectSelf adds the registry's own counter of refused updates to w when
+// any family refused one.
+func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
+	const help = "Updates that prom refused: label sets that do not fit the metric, and negative or NaN counter increments."
+	for _, e := range entries {
+		if e.fb == nil {
+			continue
+		}
+		m := e.fb.meta()
+		for _, x := range []struct {
+			reason string
+			n      uint64
+		}{{"invalid_labels", m.rejectedLabels.Load()}, {"invalid_value", m.rejectedValues.Load()}} {
+			if x.n == 0 {
+				continue
+			}
+			if w == nil {
+				w = newMetricWriter()
+			}
+			w.Counter(selfMetric, help, float64(x.n), Labels{"metric": m.name, "reason": x.reason})
+		}
+	}
+	return w
+}

@@ -1,0 +1,198 @@
+package prom
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestRegistryRegister(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("a_total", "h", WithRegistry(reg)))
+	g := Must(NewGauge("b", "h", WithRegistry(reg)))
+
+	_, err := NewCounter("a_total", "other", WithRegistry(reg))
+	var are *AlreadyRegisteredError
+	if !errors.As(err, &are) || are.Existing != c || are.Name != "a_total" {
+		t.Fatalf("duplicate: err = %v; want *AlreadyRegisteredError with the existing counter", err)
+	}
+	if !strings.Contains(err.Error(), `"a_total" is already registered`) {
+		t.Errorf("message %q", err)
+	}
+	if err := reg.Register(c); !errors.As(err, &are) {
+		t.Fatalf("registering the same collector twice: %v", err)
+	}
+	// A histogram reserves its _bucket, _count and _sum names.
+	Must(NewHistogram("lat", "h", WithRegistry(reg)))
+	_, err = NewGauge("lat_count", "h", WithRegistry(reg))
+	if !errors.As(err, &are) || are.ExistingName != "lat" || !strings.Contains(err.Error(), `"lat_count" conflicts with "lat"`) {
+		t.Fatalf("conflict: %v", err)
+	}
+	_, err = NewSummary("b_sum", "h", WithRegistry(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ...and a new summary "b" would clash with the gauge b.
+	if _, err := NewSummary("b", "h", WithRegistry(reg)); !errors.As(err, &are) || are.Existing != g {
+		t.Fatalf("summary over gauge: %v", err)
+	}
+	if _, err := NewCounter(selfMetric, "h", WithRegistry(reg)); !errors.As(err, &are) || are.Existing != nil {
+		t.Fatalf("reserved name: %v", err)
+	}
+
+	if got, ok := reg.Get("b"); !ok || got != g {
+		t.Fatalf("Get(b) = %v, %v", got, ok)
+	}
+	if got, _ := reg.Get("lat_bucket"); got == nil {
+		t.Fatal("Get(lat_bucket) finds nothing")
+	}
+	var names []string
+	for c := range reg.All() {
+		names = append(names, c.Describe()[0])
+	}
+	if want := []string{"a_total", "b", "lat"}; !slices.Equal(names, want) {
+		t.Fatalf("All = %v; want %v", names, want)
+	}
+	if !reg.Unregister(g) || reg.Unregister(g) {
+		t.Fatal("Unregister: want true then false")
+	}
+	if _, ok := reg.Get("b"); ok {
+		t.Fatal("Get after Unregister")
+	}
+	Must(NewGauge("b", "h", WithRegistry(reg))) // the name is free again
+	reg.Clear()
+	if _, ok := reg.Get("a_total"); ok || text(t, reg) != "" {
+		t.Fatal("Clear left something")
+	}
+	Must(NewCounter("a_total", "h", WithRegistry(reg)))
+}
+
+func TestDefaultRegistry(t *testing.T) {
+	c := Must(NewCounter("prom_test_default_total", "h"))
+	defer Default.Unregister(c)
+	if got, ok := Default.Get("prom_test_default_total"); !ok || got != c {
+		t.Fatal("constructor did not register in Default")
+	}
+	c.Inc()
+	body, ct, err := Render(nil, "")
+	if err != nil || ct != "text/plain; version=0.0.4; charset=utf-8" || !strings.Contains(string(body), "prom_test_default_total 1\n") {
+		t.Fatalf("Render(nil) = %q, %q, %v", body, ct, err)
+	}
+}
+
+func TestFamiliesInNameOrder(t *testing.T) {
+	reg := NewRegistry()
+	for _, n := range []string{"zeta", "alpha", "mid", "Beta", "alpha_2"} {
+		Must(NewGauge(n, "h", WithRegistry(reg))).Set(1)
+	}
+	reg.MustRegister(collectorFunc{names: []string{"custom_b", "custom_a"}, fn: func(_ context.Context, w *MetricWriter) error {
+		w.Gauge("custom_b", "h", 1, nil)
+		w.Gauge("custom_a", "h", 1, nil)
+		return nil
+	}})
+	wantSamples(t, reg, "Beta 1", "alpha 1", "alpha_2 1", "custom_a 1", "custom_b 1", "mid 1", "zeta 1")
+}
+
+// collectorFunc is a Collector made of a function.
+type collectorFunc struct {
+	names []string
+	fn    func(context.Context, *MetricWriter) error
+}
+
+func (c collectorFunc) Describe() []string { return c.names }
+func (c collectorFunc) Collect(ctx context.Context, w *MetricWriter) error {
+	return c.fn(ctx, w)
+}
+
+func TestCustomCollector(t *testing.T) {
+	reg := NewRegistry()
+	reg.MustRegister(collectorFunc{names: []string{"queue_length", "queue_wait_seconds"}, fn: func(ctx context.Context, w *MetricWriter) error {
+		w.Gauge("queue_length", "Jobs waiting.", 3, Labels{"queue": "a"})
+		w.Gauge("queue_length", "Jobs waiting.", 4, Labels{"queue": "b"})
+		w.Histogram("queue_wait_seconds", "Wait.", HistogramValue{Count: 3, Sum: 2.5,
+			Buckets: []Bucket{{UpperBound: 0.5, Count: 1}, {UpperBound: 1, Count: 2}}}, nil)
+		w.Summary("queue_age_seconds", "Age.", SummaryValue{Count: 2, Sum: 3,
+			Quantiles: []Quantile{{Quantile: 0.9, Value: 2}, {Quantile: 0.5, Value: 1}}}, nil)
+		return nil
+	}})
+	want := `# HELP queue_age_seconds Age.
+# TYPE queue_age_seconds summary
+queue_age_seconds{quantile="0.5"} 1
+queue_age_seconds{quantile="0.9"} 2
+queue_age_seconds_sum 3
+queue_age_seconds_count 2
+# HELP queue_length Jobs waiting.
+# TYPE queue_length gauge
+queue_length{queue="a"} 3
+queue_length{queue="b"} 4
+# HELP queue_wait_seconds Wait.
+# TYPE queue_wait_seconds histogram
+queue_wait_seconds_bucket{le="0.5"} 1
+queue_wait_seconds_bucket{le="1"} 2
+queue_wait_seconds_bucket{le="+Inf"} 3
+queue_wait_seconds_sum 2.5
+queue_wait_seconds_count 3
+`
+	if got := text(t, reg); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestCollectorMistakesAreContained(t *testing.T) {
+	reg := NewRegistry()
+	Must(NewGauge("good", "h", WithRegistry(reg))).Set(1)
+	Must(NewGauge("taken", "h", WithRegistry(reg))).Set(1)
+	reg.MustRegister(
+		collectorFunc{names: []string{"panics"}, fn: func(context.Context, *MetricWriter) error { panic("boom") }},
+		collectorFunc{names: []string{"fails"}, fn: func(_ context.Context, w *MetricWriter) error {
+			w.Gauge("fails_partly", "h", 1, nil)
+			return errors.New("backend down")
+		}},
+		collectorFunc{names: []string{"sloppy"}, fn: func(_ context.Context, w *MetricWriter) error {
+			w.Gauge("bad name", "h", 1, nil)
+			w.Gauge("sloppy", "h", 1, Labels{"__x": "1"})
+			w.Gauge("sloppy", "h", 1, Labels{"a": "1"})
+			w.Gauge("sloppy", "h", 2, Labels{"a": "1"}) // duplicate series
+			w.Counter("sloppy", "h", 1, Labels{"a": "2"})
+			w.Gauge("taken", "h", 9, nil) // collides with a registered family
+			w.Histogram("sloppy_h", "h", HistogramValue{Count: 1, Buckets: []Bucket{{UpperBound: 1, Count: 2}}}, nil)
+			return nil
+		}},
+	)
+	Must(NewGaugeFunc("panicky_func", "h", func() float64 { panic("func boom") }, WithRegistry(reg)))
+	b, err := reg.Append(context.Background(), nil, FormatText)
+	for _, want := range []string{"boom", "backend down", `"bad name"`, `"__x"`, `"sloppy" written twice`, "as a gauge and as a counter", `"taken" was collected twice`, "func boom", "sloppy_h"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not mention %s", err, want)
+		}
+	}
+	got := string(b)
+	for _, want := range []string{"good 1\n", "fails_partly 1\n", "sloppy{a=\"1\"} 1\n", "taken 1\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "taken 9") || strings.Contains(got, "__x") || strings.Contains(got, "# HELP panicky_func h\n# TYPE panicky_func gauge\npanicky_func") {
+		t.Errorf("output holds a refused sample:\n%s", got)
+	}
+}
+
+func TestCollectOutsideRegistry(t *testing.T) {
+	c := Must(NewCounter("x_total", "h", WithRegistry(nil)))
+	c.With(Labels{"a": "1"}).Add(2)
+	w := newMetricWriter()
+	if err := c.Collect(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	fs := w.sorted()
+	if len(fs) != 1 || fs[0].name != "x_total" || len(fs[0].samples) != 1 || fs[0].samples[0].value != 2 {
+		t.Fatalf("collected %+v", fs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Collect(ctx, newMetricWriter()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Collect with a cancelled context = %v", err)
+	}
+}

@@ -1,0 +1,236 @@
+package prom
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/promgo/prom/internal/expo"
+)
+
+// MetricWriter receives the metrics of a [Collector] during a scrape. Each
+// call writes one series; calls for the same name form one family, which
+// must keep one type. A call with an invalid name, label set or value is
+// dropped and reported as the collector's error, without spoiling the
+// rest of the scrape. A MetricWriter is used by one goroutine at a time.
+type MetricWriter struct {
+	families map[string]*writtenFamily
+	errs     []error
+}
+
+type writtenFamily struct {
+	name, help string
+	typ        expo.Type
+	seen       map[string]bool // label texts, to refuse duplicate series
+	samples    []writtenSample
+}
+
+type writtenSample struct {
+	labels expo.Labels
+	value  float64
+	hist   *HistogramValue
+	sum    *SummaryValue
+}
+
+func newMetricWriter() *MetricWriter {
+	return &MetricWriter{families: map[string]*writtenFamily{}}
+}
+
+// Counter writes one counter series.
+func (w *MetricWriter) Counter(name, help string, value float64, labels Labels) {
+	w.add(name, help, expo.Counter, labels, writtenSample{value: value})
+}
+
+// Gauge writes one gauge series.
+func (w *MetricWriter) Gauge(name, help string, value float64, labels Labels) {
+	w.add(name, help, expo.Gauge, labels, writtenSample{value: value})
+}
+
+// Untyped writes one series of unknown type.
+func (w *MetricWriter) Untyped(name, help string, value float64, labels Labels) {
+	w.add(name, help, expo.Untyped, labels, writtenSample{value: value})
+}
+
+// Histogram writes one histogram series. Buckets are cumulative and
+// ascending; a final +Inf bucket may be given, and must then equal Count.
+func (w *MetricWriter) Histogram(name, help string, v HistogramValue, labels Labels) {
+	bs := v.Buckets
+	if n := len(bs); n > 0 && math.IsInf(bs[n-1].UpperBound, 1) {
+		if bs[n-1].Count != v.Count {
+			w.errs = append(w.errs, fmt.Errorf("prom: histogram %q: the +Inf bucket holds %d but the count is %d", name, bs[n-1].Count, v.Count))
+			return
+		}
+		bs = bs[:n-1]
+	}
+	for i, b := range bs {
+		if math.IsNaN(b.UpperBound) || math.IsInf(b.UpperBound, 0) ||
+			i > 0 && (b.UpperBound <= bs[i-1].UpperBound || b.Count < bs[i-1].Count) || b.Count > v.Count {
+			w.errs = append(w.errs, fmt.Errorf("prom: histogram %q: buckets must be finite, ascending and cumulative, and not exceed the count", name))
+			return
+		}
+	}
+	v.Buckets = slices.Clone(bs)
+	w.add(name, help, expo.Histogram, labels, writtenSample{hist: &v})
+}
+
+// Summary writes one summary series.
+func (w *MetricWriter) Summary(name, help string, v SummaryValue, labels Labels) {
+	qs := slices.Clone(v.Quantiles)
+	slices.SortFunc(qs, func(a, b Quantile) int { return cmp.Compare(a.Quantile, b.Quantile) })
+	for i, q := range qs {
+		if !(q.Quantile >= 0 && q.Quantile <= 1) || i > 0 && q.Quantile == qs[i-1].Quantile {
+			w.errs = append(w.errs, fmt.Errorf("prom: summary %q: quantiles must be distinct and in [0, 1], got %v", name, q.Quantile))
+			return
+		}
+	}
+	v.Quantiles = qs
+	w.add(name, help, expo.Summary, labels, writtenSample{sum: &v})
+}
+
+func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s writtenSample) {
+	if err := checkMetricName(name); err != nil {
+		w.errs = append(w.errs, err)
+		return
+	}
+	f := w.families[name]
+	if f == nil {
+		f = &writtenFamily{name: name, help: help, typ: typ, seen: map[string]bool{}}
+		w.families[name] = f
+	} else if f.typ != typ {
+		w.errs = append(w.errs, fmt.Errorf("prom: metric %q written as a %v and as a %v", name, f.typ, typ))
+		return
+	}
+	reserved := ""
+	switch typ {
+	case expo.Histogram:
+		reserved = "le"
+	case expo.Summary:
+		reserved = "quantile"
+	}
+	names := make([]string, 0, len(labels))
+	for n := range labels {
+		if err := checkLabelName(name, n, reserved); err != nil {
+			w.errs = append(w.errs, err)
+			return
+		}
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	values := make([]string, len(names))
+	for i, n := range names {
+		values[i] = strings.ToValidUTF8(labels[n], "\uFFFD")
+	}
+	s.labels = expo.Labels{Names: names, Values: values, Text: expo.RenderLabels(names, values)}
+	if f.seen[s.labels.Text] {
+		w.errs = append(w.errs, fmt.Errorf("prom: metric %q written twice with labels {%s}", name, s.labels.Text))
+		return
+	}
+	f.seen[s.labels.Text] = true
+	f.samples = append(f.samples, s)
+}
+
+// collect runs c into w, turning a panic into an error.
+func (w *MetricWriter) collect(ctx context.Context, c Collector) (errs []error) {
+	defer func() {
+		if p := recover(); p != nil {
+			errs = append(errs, fmt.Errorf("prom: collector %q panicked: %v", primaryName(c), p))
+		}
+	}()
+	before := len(w.errs)
+	err := c.Collect(ctx, w)
+	errs = append(errs, w.errs[before:]...)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("prom: collector %q: %w", primaryName(c), err))
+	}
+	return errs
+}
+
+// sorted returns the written families in name order.
+func (w *MetricWriter) sorted() []*writtenFamily {
+	fs := make([]*writtenFamily, 0, len(w.families))
+	for _, f := range w.families {
+		if len(f.samples) > 0 {
+			fs = append(fs, f)
+		}
+	}
+	slices.SortFunc(fs, func(a, b *writtenFamily) int { return strings.Compare(a.name, b.name) })
+	return fs
+}
+
+// Err returns the problems met so far, joined, or nil.
+func (w *MetricWriter) Err() error { return errors.Join(w.errs...) }
+
+func (f *writtenFamily) encode(enc expo.Encoder) {
+	enc.Family(f.name, f.help, f.typ, "")
+	for i := range f.samples {
+		s := &f.samples[i]
+		switch {
+		case s.hist != nil:
+			bounds := make([]float64, len(s.hist.Buckets))
+			les := make([]string, len(s.hist.Buckets))
+			counts := make([]uint64, len(s.hist.Buckets)+1)
+			var prev uint64
+			for j, b := range s.hist.Buckets {
+				bounds[j] = b.UpperBound
+				les[j] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendFloat(nil, b.UpperBound))))
+				counts[j] = b.Count - prev
+				prev = b.Count
+			}
+			counts[len(counts)-1] = s.hist.Count - prev
+			enc.Histogram(&s.labels, bounds, les, counts, s.hist.Sum)
+		case s.sum != nil:
+			qs := make([]float64, len(s.sum.Quantiles))
+			texts := make([]string, len(qs))
+			vals := make([]float64, len(qs))
+			for j, q := range s.sum.Quantiles {
+				qs[j], vals[j] = q.Quantile, q.Value
+				texts[j] = string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendFloat(nil, q.Quantile))))
+			}
+			enc.Summary(&s.labels, qs, texts, vals, s.sum.Count, s.sum.Sum)
+		default:
+			enc.Value(&s.labels, s.value)
+		}
+	}
+}
+
+// writerEncoder turns a built-in family's encoding into MetricWriter
+// samples, for [Collector.Collect] called outside a registry.
+type writerEncoder struct {
+	w *MetricWriter
+	f *writtenFamily
+}
+
+func (e *writerEncoder) Family(name, help string, typ expo.Type, _ string) {
+	e.f = &writtenFamily{name: name, help: help, typ: typ, seen: map[string]bool{}}
+	if old := e.w.families[name]; old != nil {
+		e.w.errs = append(e.w.errs, fmt.Errorf("prom: metric %q written twice", name))
+	}
+	e.w.families[name] = e.f
+}
+
+func (e *writerEncoder) Value(l *expo.Labels, v float64) {
+	e.f.samples = append(e.f.samples, writtenSample{labels: *l, value: v})
+}
+
+func (e *writerEncoder) Histogram(l *expo.Labels, bounds []float64, _ []string, counts []uint64, sum float64) {
+	h := &HistogramValue{Sum: sum}
+	for i, c := range counts {
+		h.Count += c
+		if i < len(bounds) {
+			h.Buckets = append(h.Buckets, Bucket{UpperBound: bounds[i], Count: h.Count})
+		}
+	}
+	e.f.samples = append(e.f.samples, writtenSample{labels: *l, hist: h})
+}
+
+func (e *writerEncoder) Summary(l *expo.Labels, qs []float64, _ []string, vals []float64, count uint64, sum float64) {
+	s := &SummaryValue{Count: count, Sum: sum}
+	for i, q := range qs {
+		s.Quantiles = append(s.Quantiles, Quantile{Quantile: q, Value: vals[i]})
+	}
+	e.f.samples = append(e.f.samples, writtenSample{labels: *l, sum: s})
+}
