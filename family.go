@@ -114,12 +114,9 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 		// The series is known by its repaired values, so that values that
 		// differ only in their invalid bytes share one series.
 		vals := sanitize(k.values)
-		var k2 labelKey
-		if k.names == nil {
-			k2.fromValues(vals)
-		} else {
-			k2.names, k2.values = k.names, vals
-			k2.hash = hashStrings(hashStrings(hashInit, k.names), vals)
+		k2 := valuesKey(vals)
+		if k.names != nil {
+			k2 = namedKey(k.names, vals)
 		}
 		if p := f.lookup(&k2); p != nil {
 			return p, nil
@@ -219,8 +216,9 @@ func (f *family[T, PT]) withMap(m Labels) (PT, error) {
 	if len(m) == 0 {
 		return f.unlabelled()
 	}
-	var k labelKey
-	if !k.fromMap(&f.schema, m) {
+	var buf labelBuf
+	k, ok := mapKey(&f.schema, m, &buf)
+	if !ok {
 		f.rejectedLabels.Add(1)
 		return f.discard, f.schema.mapError(m)
 	}
@@ -240,8 +238,7 @@ func (f *family[T, PT]) withValues(values []string) (PT, error) {
 		f.rejectedLabels.Add(1)
 		return f.discard, fmt.Errorf("prom: %w: metric %q declares no label names, so it takes no positional values (got %d)", ErrInvalidLabels, f.name, len(values))
 	}
-	var k labelKey
-	k.fromValues(values)
+	k := valuesKey(values)
 	p, err := f.get(&k)
 	if err != nil {
 		return f.discard, err
@@ -254,15 +251,13 @@ func (f *family[T, PT]) unlabelled() (PT, error) {
 	if p := f.plain.Load(); p != nil {
 		return p, nil
 	}
-	var k labelKey
+	k := namedKey(nil, nil)
 	if f.schema.declared != nil {
 		if len(f.schema.declared) > 0 {
 			f.rejectedLabels.Add(1)
 			return f.discard, f.schema.mapError(nil)
 		}
-		k.fromValues(nil)
-	} else {
-		k.fromMap(&f.schema, nil)
+		k = valuesKey(nil)
 	}
 	p, err := f.get(&k)
 	if err != nil {
@@ -274,16 +269,18 @@ func (f *family[T, PT]) unlabelled() (PT, error) {
 
 // find looks a label map up without creating a series.
 func (f *family[T, PT]) find(m Labels) PT {
-	var k labelKey
-	if !k.fromMap(&f.schema, m) {
+	var buf labelBuf
+	k, ok := mapKey(&f.schema, m, &buf)
+	if !ok {
 		return nil
 	}
 	return f.lookup(&k)
 }
 
 func (f *family[T, PT]) deleteMap(m Labels) bool {
-	var k labelKey
-	if !k.fromMap(&f.schema, m) {
+	var buf labelBuf
+	k, ok := mapKey(&f.schema, m, &buf)
+	if !ok {
 		return false
 	}
 	return f.remove(&k)
@@ -293,8 +290,7 @@ func (f *family[T, PT]) deleteValues(values []string) bool {
 	if f.schema.declared == nil && len(values) > 0 {
 		return false
 	}
-	var k labelKey
-	k.fromValues(values)
+	k := valuesKey(values)
 	return f.remove(&k)
 }
 

@@ -118,8 +118,12 @@ type labelKey struct {
 	names  []string // nil for declared families
 	values []string
 	hash   uint64
-	nbuf   [maxStackLabels]string
-	vbuf   [maxStackLabels]string
+}
+
+// labelBuf is stack room for a labelKey's slices. It is a separate variable
+// because a struct pointing into itself escapes to the heap.
+type labelBuf struct {
+	names, values [maxStackLabels]string
 }
 
 var hashSeed = maphash.MakeSeed()
@@ -135,21 +139,22 @@ func hashStrings(h uint64, ss []string) uint64 {
 
 const hashInit = 0xcbf29ce484222325
 
-// fromValues prepares a positional lookup.
-func (k *labelKey) fromValues(values []string) {
-	k.values = values
-	k.hash = hashStrings(hashInit, values)
+// valuesKey prepares a positional lookup.
+func valuesKey(values []string) labelKey {
+	return labelKey{values: values, hash: hashStrings(hashInit, values)}
 }
 
-// fromMap prepares a lookup from a label map. ok is false when the map
-// cannot match any series of the schema (wrong names or count); the caller
-// takes the slow path, which reports why.
-func (k *labelKey) fromMap(s *labelSchema, m Labels) bool {
+// mapKey prepares a lookup from a label map, using buf for room. ok is
+// false when the map cannot match any series of the schema (wrong names or
+// count); the caller takes the slow path, which reports why. The key is
+// returned by value: filling it through a pointer would move buf to the
+// heap.
+func mapKey(s *labelSchema, m Labels, buf *labelBuf) (k labelKey, ok bool) {
 	if s.declared != nil {
 		if len(m) != len(s.declared) {
-			return false
+			return k, false
 		}
-		vals := k.vbuf[:]
+		vals := buf.values[:]
 		if len(m) > maxStackLabels {
 			vals = make([]string, len(m))
 		}
@@ -157,14 +162,13 @@ func (k *labelKey) fromMap(s *labelSchema, m Labels) bool {
 		for name, v := range m {
 			i := slices.Index(s.declared, name)
 			if i < 0 {
-				return false
+				return k, false
 			}
 			vals[i] = v
 		}
-		k.fromValues(vals)
-		return true
+		return valuesKey(vals), true
 	}
-	names, vals := k.nbuf[:0], k.vbuf[:0]
+	names, vals := buf.names[:0], buf.values[:0]
 	if len(m) > maxStackLabels {
 		names, vals = make([]string, 0, len(m)), make([]string, 0, len(m))
 	}
@@ -177,9 +181,12 @@ func (k *labelKey) fromMap(s *labelSchema, m Labels) bool {
 		}
 		names[i], vals[i] = name, v
 	}
-	k.names, k.values = names, vals
-	k.hash = hashStrings(hashStrings(hashInit, names), vals)
-	return true
+	return namedKey(names, vals), true
+}
+
+// namedKey prepares a lookup by names and values sorted by name.
+func namedKey(names, values []string) labelKey {
+	return labelKey{names: names, values: values, hash: hashStrings(hashStrings(hashInit, names), values)}
 }
 
 // validate checks a label set that is about to become a new series, and

@@ -115,16 +115,16 @@ func TestOptionsForOtherTypes(t *testing.T) {
 
 func TestLabelKeyOrderIndependent(t *testing.T) {
 	var s labelSchema
-	var k1, k2 labelKey
-	k1.fromMap(&s, Labels{"a": "1", "b": "2", "c": "3"})
-	k2.fromMap(&s, Labels{"c": "3", "a": "1", "b": "2"})
+	var b1, b2 labelBuf
+	k1, _ := mapKey(&s, Labels{"a": "1", "b": "2", "c": "3"}, &b1)
+	k2, _ := mapKey(&s, Labels{"c": "3", "a": "1", "b": "2"}, &b2)
 	if k1.hash != k2.hash || strings.Join(k1.names, ",") != "a,b,c" || strings.Join(k2.values, ",") != "1,2,3" {
 		t.Fatalf("keys differ: %v %v / %v %v", k1.names, k1.values, k2.names, k2.values)
 	}
 	// Names and values must not be confusable: {a="b"} is not {b="a"}.
-	var k3, k4 labelKey
-	k3.fromMap(&s, Labels{"a": "b"})
-	k4.fromMap(&s, Labels{"b": "a"})
+	var b3, b4 labelBuf
+	k3, _ := mapKey(&s, Labels{"a": "b"}, &b3)
+	k4, _ := mapKey(&s, Labels{"b": "a"}, &b4)
 	if k3.hash == k4.hash {
 		t.Error("{a=b} and {b=a} hash alike")
 	}

@@ -1,0 +1,194 @@
+package prom
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// checkQuantiles fails unless every quantile of v lies within its
+// objective's rank error of the sorted observations, and quantiles rise
+// with q.
+func checkQuantiles(t *testing.T, v SummaryValue, objectives []Objective, sorted []float64) {
+	t.Helper()
+	n := float64(len(sorted))
+	for i, q := range v.Quantiles {
+		ob := objectives[i]
+		if q.Quantile != ob.Quantile {
+			t.Fatalf("quantile %d is %v; want %v", i, q.Quantile, ob.Quantile)
+		}
+		lo := int(math.Max(0, math.Floor((ob.Quantile-ob.Epsilon)*n)-1))
+		hi := int(math.Min(n-1, math.Ceil((ob.Quantile+ob.Epsilon)*n)))
+		if q.Value < sorted[lo] || q.Value > sorted[hi] {
+			t.Errorf("q=%v: %v outside [%v, %v] (ranks %d..%d of %d)", ob.Quantile, q.Value, sorted[lo], sorted[hi], lo, hi, len(sorted))
+		}
+		if i > 0 && q.Value < v.Quantiles[i-1].Value {
+			t.Errorf("q=%v gives %v, below q=%v's %v", q.Quantile, q.Value, v.Quantiles[i-1].Quantile, v.Quantiles[i-1].Value)
+		}
+	}
+}
+
+func TestSummaryQuantiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	dists := []struct {
+		name string
+		gen  func(i int) float64
+		n    int
+	}{
+		{"ascending 0..9999", func(i int) float64 { return float64(i) }, 10000},
+		{"descending", func(i int) float64 { return float64(10000 - i) }, 10000},
+		{"uniform", func(int) float64 { return rng.Float64() }, 50000},
+		{"normal", func(int) float64 { return rng.NormFloat64()*10 + 100 }, 50000},
+		{"exponential (long tail)", func(int) float64 { return rng.ExpFloat64() }, 50000},
+		{"few distinct values", func(i int) float64 { return float64(i % 3) }, 10000},
+		{"aioprometheus's [3, 5.2, 13, 4]", func(i int) float64 { return []float64{3, 5.2, 13, 4}[i] }, 4},
+		{"range(1000, 2000, 4)", func(i int) float64 { return float64(1000 + 4*i) }, 250},
+		{"one value", func(int) float64 { return 42 }, 1},
+	}
+	objectives := []Objective{{0.01, 0.001}, {0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}, {0.999, 0.0001}}
+	for _, d := range dists {
+		t.Run(d.name, func(t *testing.T) {
+			s := Must(NewSummary("x", "h", WithRegistry(nil), WithObjectives(objectives...)))
+			obs := make([]float64, d.n)
+			var sum float64
+			for i := range obs {
+				obs[i] = d.gen(i)
+				sum += obs[i]
+				s.Observe(obs[i])
+			}
+			slices.Sort(obs)
+			v, _ := s.Get(nil)
+			if v.Count != uint64(d.n) || math.Abs(v.Sum-sum) > 1e-9*math.Abs(sum) {
+				t.Errorf("count %d sum %v; want %d %v", v.Count, v.Sum, d.n, sum)
+			}
+			checkQuantiles(t, v, objectives, obs)
+		})
+	}
+}
+
+func TestSummaryDefaults(t *testing.T) {
+	reg := NewRegistry()
+	s := Must(NewSummary("rpc_seconds", "RPC latency.", WithRegistry(reg)))
+	for i := range 1000 {
+		s.Observe(float64(i) / 1000)
+	}
+	v, _ := s.Get(nil)
+	checkQuantiles(t, v, DefaultObjectives(), func() []float64 {
+		o := make([]float64, 1000)
+		for i := range o {
+			o[i] = float64(i) / 1000
+		}
+		return o
+	}())
+	out := text(t, reg)
+	for _, want := range []string{"# TYPE rpc_seconds summary\n", `rpc_seconds{quantile="0.5"} `, `rpc_seconds{quantile="0.9"} `, `rpc_seconds{quantile="0.99"} `, "rpc_seconds_sum 499.5\n", "rpc_seconds_count 1000\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSummaryEmptyAndNoObjectives(t *testing.T) {
+	reg := NewRegistry()
+	s := Must(NewSummary("s", "h", WithRegistry(reg)))
+	s.With(nil) // created, never observed
+	wantSamples(t, reg, `s{quantile="0.5"} NaN`, `s{quantile="0.9"} NaN`, `s{quantile="0.99"} NaN`, "s_sum 0", "s_count 0")
+	reg2 := NewRegistry()
+	c := Must(NewSummary("c", "h", WithRegistry(reg2), WithObjectives()))
+	c.Observe(2)
+	c.Observe(3)
+	wantSamples(t, reg2, "c_sum 5", "c_count 2")
+}
+
+func TestSummaryObjectiveValidation(t *testing.T) {
+	for _, tt := range []struct {
+		opt  Option
+		want string
+	}{
+		{WithObjectives(Objective{1.5, 0.01}), "quantile in [0, 1]"},
+		{WithObjectives(Objective{0.5, -0.1}), "error in [0, 1)"},
+		{WithObjectives(Objective{0.5, 0.1}, Objective{0.5, 0.01}), "given twice"},
+		{WithMaxAge(0, 5), "positive max age"},
+		{WithMaxAge(time.Minute, 0), "at least one age bucket"},
+	} {
+		if _, err := NewSummary("x", "h", WithRegistry(nil), tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), `"x"`) {
+			t.Errorf("error %v; want one naming x and saying %q", err, tt.want)
+		}
+	}
+}
+
+// TestSummaryWindow moves a fake clock through the sliding window: old
+// observations leave the quantiles but not count and sum.
+func TestSummaryWindow(t *testing.T) {
+	now := time.Unix(1000, 0)
+	s := Must(NewSummary("w", "h", WithRegistry(nil), WithMaxAge(10*time.Second, 5)))
+	s.cfg.now = func() time.Time { return now }
+	ss := s.With(nil)
+	for range 100 {
+		ss.Observe(1)
+	}
+	if v := ss.Value(); v.Quantiles[0].Value != 1 {
+		t.Fatalf("p50 = %v; want 1", v.Quantiles[0].Value)
+	}
+	now = now.Add(5 * time.Second)
+	for range 100 {
+		ss.Observe(100)
+	}
+	if v := ss.Value(); v.Quantiles[2].Value != 100 || v.Quantiles[0].Value < 1 {
+		t.Fatalf("mid-window: %+v", v.Quantiles)
+	}
+	now = now.Add(6 * time.Second) // the 1s are older than 10s now
+	v := ss.Value()
+	if v.Quantiles[0].Value != 100 {
+		t.Fatalf("after the window: p50 = %v; want 100 (the old 1s expired)", v.Quantiles[0].Value)
+	}
+	if v.Count != 200 || v.Sum != 10100 {
+		t.Fatalf("count %d sum %v; want 200 and 10100 for all time", v.Count, v.Sum)
+	}
+	now = now.Add(time.Hour)
+	if v := ss.Value(); !math.IsNaN(v.Quantiles[0].Value) || v.Count != 200 {
+		t.Fatalf("after an idle hour: %+v; want NaN quantiles and count 200", v)
+	}
+	ss.Observe(7)
+	if v := ss.Value(); v.Quantiles[0].Value != 7 {
+		t.Fatalf("after restart: %+v", v)
+	}
+}
+
+func TestSummaryConcurrent(t *testing.T) {
+	reg := NewRegistry()
+	s := Must(NewSummary("c", "h", WithRegistry(reg)))
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 3000 {
+				s.With(Labels{"w": itoa(w % 2)}).Observe(float64(i))
+				if i%1000 == 0 {
+					text(t, reg)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var total uint64
+	for _, v := range s.All() {
+		total += v.Count
+		checkQuantiles(t, v, DefaultObjectives(), func() []float64 {
+			o := make([]float64, 0, 6000)
+			for i := range 3000 {
+				o = append(o, float64(i), float64(i))
+			}
+			slices.Sort(o)
+			return o
+		}())
+	}
+	if total != 12000 {
+		t.Fatalf("count %d; want 12000", total)
+	}
+}
