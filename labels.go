@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/promgo/prom/internal/expo"
 )
 
 // Labels is a label set: label names to values. A nil or empty Labels is the
@@ -106,7 +108,7 @@ func newLabelSchema(metric, reserved string, declared []string, constLabels Labe
 	}
 	slices.Sort(s.constNames)
 	for _, n := range s.constNames {
-		s.constVals = append(s.constVals, strings.ToValidUTF8(constLabels[n], "\uFFFD"))
+		s.constVals = append(s.constVals, expo.ValidUTF8(constLabels[n]))
 	}
 	return s, nil
 }
@@ -237,7 +239,7 @@ func validUTF8(ss []string) bool {
 func sanitize(ss []string) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
-		out[i] = strings.ToValidUTF8(s, "\uFFFD")
+		out[i] = expo.ValidUTF8(s)
 	}
 	return out
 }

@@ -122,7 +122,7 @@ func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s wr
 	slices.Sort(names)
 	values := make([]string, len(names))
 	for i, n := range names {
-		values[i] = strings.ToValidUTF8(labels[n], "\uFFFD")
+		values[i] = expo.ValidUTF8(labels[n])
 	}
 	s.labels = expo.Labels{Names: names, Values: values, Text: expo.RenderLabels(names, values)}
 	if f.seen[s.labels.Text] {

@@ -1,0 +1,216 @@
+package expo
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+var floatCases = []struct {
+	v    float64
+	want string
+}{
+	{0, "0"}, {1, "1"}, {-1, "-1"}, {1e6, "1000000"}, {123456789, "123456789"},
+	{1 << 53, "9007199254740992"}, {-(1 << 53), "-9007199254740992"},
+	{1 << 54, "1.8014398509481984e+16"}, {1e21, "1e+21"}, {-1e21, "-1e+21"},
+	{0.5, "0.5"}, {0.1, "0.1"}, {1e-9, "1e-09"}, {2.5e-300, "2.5e-300"},
+	{math.Inf(1), "+Inf"}, {math.Inf(-1), "-Inf"}, {math.NaN(), "NaN"},
+	{math.Copysign(0, -1), "0"}, {math.MaxFloat64, "1.7976931348623157e+308"},
+	{math.SmallestNonzeroFloat64, "5e-324"},
+}
+
+func TestAppendFloat(t *testing.T) {
+	for _, tt := range floatCases {
+		if got := string(AppendFloat(nil, tt.v)); got != tt.want {
+			t.Errorf("AppendFloat(%v) = %q; want %q", tt.v, got, tt.want)
+		}
+	}
+}
+
+// parseFloat reads a number as the text formats spell it.
+func parseFloat(s string) (float64, error) {
+	switch s {
+	case "+Inf":
+		return math.Inf(1), nil
+	case "-Inf":
+		return math.Inf(-1), nil
+	case "NaN":
+		return math.NaN(), nil
+	}
+	return strconv.ParseFloat(s, 64)
+}
+
+func FuzzAppendFloat(f *testing.F) {
+	for _, tt := range floatCases {
+		f.Add(math.Float64bits(tt.v))
+	}
+	f.Fuzz(func(t *testing.T, bits uint64) {
+		v := math.Float64frombits(bits)
+		s := string(AppendFloat(nil, v))
+		got, err := parseFloat(s)
+		if err != nil {
+			t.Fatalf("AppendFloat(%v) = %q does not parse: %v", v, s, err)
+		}
+		if got != v && !(math.IsNaN(got) && math.IsNaN(v)) && !(got == 0 && v == 0) {
+			t.Fatalf("AppendFloat(%v) = %q reads back as %v", v, s, got)
+		}
+		if strings.ContainsAny(s, " \n\"") {
+			t.Fatalf("AppendFloat(%v) = %q holds a separator", v, s)
+		}
+		if v == math.Trunc(v) && math.Abs(v) <= 1<<53 && strings.ContainsAny(s, "e.") {
+			t.Fatalf("integral %v written as %q", v, s)
+		}
+	})
+}
+
+var escapeCases = []struct{ in, label, help string }{
+	{"plain", "plain", "plain"},
+	{`a"b`, `a\"b`, `a"b`},
+	{`a\b`, `a\\b`, `a\\b`},
+	{"a\nb", `a\nb`, `a\nb`},
+	{"tab\tcr\r", "tab\tcr\r", "tab\tcr\r"},
+	{"ünï €", "ünï €", "ünï €"},
+	{"bad\xff\xfe", "bad\uFFFD\uFFFD", "bad\uFFFD\uFFFD"},
+	{"\xe2\x82", "\uFFFD\uFFFD", "\uFFFD\uFFFD"}, // truncated rune
+	{"", "", ""},
+	{`\n`, `\\n`, `\\n`},
+}
+
+func TestEscaping(t *testing.T) {
+	for _, tt := range escapeCases {
+		if got := string(AppendLabelValue(nil, tt.in)); got != tt.label {
+			t.Errorf("AppendLabelValue(%q) = %q; want %q", tt.in, got, tt.label)
+		}
+		if got := string(AppendHelp(nil, tt.in)); got != tt.help {
+			t.Errorf("AppendHelp(%q) = %q; want %q", tt.in, got, tt.help)
+		}
+	}
+}
+
+// unescape reverses label value escaping; ok is false on a malformed
+// escape or an unescaped quote.
+func unescape(s string, quote bool) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			if i+1 == len(s) {
+				return "", false
+			}
+			i++
+			switch s[i] {
+			case '\\':
+				b.WriteByte('\\')
+			case 'n':
+				b.WriteByte('\n')
+			case '"':
+				if !quote {
+					return "", false
+				}
+				b.WriteByte('"')
+			default:
+				return "", false
+			}
+		case c == '"' && quote, c == '\n':
+			return "", false
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), true
+}
+
+// replaceBadBytes replaces each byte that is not part of valid UTF-8 with
+// U+FFFD.
+func replaceBadBytes(s string) string {
+	var b strings.Builder
+	for _, r := range s { // ranging yields U+FFFD for each bad byte
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func FuzzEscape(f *testing.F) {
+	for _, tt := range escapeCases {
+		f.Add(tt.in)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		want := replaceBadBytes(in)
+		for _, quote := range []bool{true, false} {
+			out := string(appendEscaped(nil, in, quote))
+			if !utf8.ValidString(out) {
+				t.Fatalf("escaped %q is not valid UTF-8: %q", in, out)
+			}
+			got, ok := unescape(out, quote)
+			if !ok {
+				t.Fatalf("escaped %q (quote=%v) is malformed: %q", in, quote, out)
+			}
+			if got != want {
+				t.Fatalf("escaped %q reads back as %q", in, got)
+			}
+		}
+	})
+}
+
+func TestTextEncoder(t *testing.T) {
+	var e Text
+	l := Labels{Names: []string{"a"}, Values: []string{"x"}, Text: `a="x"`}
+	var empty Labels
+	e.Family("c_total", "Help\nwith newline \\.", Counter, "")
+	e.Value(&l, 3)
+	e.Value(&empty, 1.5)
+	e.Family("h", "", Histogram, "")
+	e.Histogram(&l, []float64{1, 2}, []string{`le="1"`, `le="2"`}, []uint64{1, 0, 2}, 4.5)
+	e.Histogram(&empty, []float64{1}, []string{`le="1"`}, []uint64{0, 0}, 0)
+	e.Family("s", "S.", Summary, "")
+	e.Summary(&l, []float64{0.5}, []string{`quantile="0.5"`}, []float64{math.NaN()}, 12345678901, 1e-3)
+	e.Family("u", "U.", Untyped, "")
+	e.Value(&empty, math.Inf(-1))
+	want := `# HELP c_total Help\nwith newline \\.
+# TYPE c_total counter
+c_total{a="x"} 3
+c_total 1.5
+# HELP h 
+# TYPE h histogram
+h_bucket{a="x",le="1"} 1
+h_bucket{a="x",le="2"} 1
+h_bucket{a="x",le="+Inf"} 3
+h_sum{a="x"} 4.5
+h_count{a="x"} 3
+h_bucket{le="1"} 0
+h_bucket{le="+Inf"} 0
+h_sum 0
+h_count 0
+# HELP s S.
+# TYPE s summary
+s{a="x",quantile="0.5"} NaN
+s_sum{a="x"} 0.001
+s_count{a="x"} 12345678901
+# HELP u U.
+# TYPE u untyped
+u -Inf
+`
+	if got := string(e.Buf); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestRenderLabels(t *testing.T) {
+	if got := RenderLabels([]string{"a", "b"}, []string{"x\"", ""}); got != `a="x\"",b=""` {
+		t.Errorf("RenderLabels = %s", got)
+	}
+	if got := RenderLabels(nil, nil); got != "" {
+		t.Errorf("RenderLabels(nil) = %q", got)
+	}
+}
+
+func TestAppendUint(t *testing.T) {
+	for _, v := range []uint64{0, 9, 10, 99, 12345, math.MaxUint64} {
+		if got, want := string(appendUint(nil, v)), strconv.FormatUint(v, 10); got != want {
+			t.Errorf("appendUint(%d) = %s", v, got)
+		}
+	}
+}
