@@ -1,0 +1,77 @@
+// Package prom is a Prometheus client library: it brings what Python's
+// aioprometheus offers to Go, with hot paths that neither lock nor allocate.
+//
+// A program creates metrics, updates them, and serves them:
+//
+//	var events = prom.Must(prom.NewCounter("events_total", "Number of events."))
+//
+//	func main() {
+//		events.With(prom.Labels{"kind": "timer_expiry"}).Inc()
+//		http.Handle("/metrics", prom.Handler(nil))
+//		log.Fatal(http.ListenAndServe(":8000", nil))
+//	}
+//
+// # Metric types
+//
+// [Counter] counts things that only go up; [Gauge] holds a value that goes
+// up and down, and [GaugeFunc] reads one from a function at scrape time;
+// [Histogram] counts observations in buckets; [Summary] reports targeted
+// quantiles (CKMS, with the rank error each [Objective] allows) over a
+// sliding window. A metric is a family of series told apart by their
+// labels. Each constructor validates its name, labels and options and
+// registers the metric in [Default], or in the registry given with
+// [WithRegistry]; [Must] turns the error into a panic for metrics created at
+// start-up.
+//
+// # Labels
+//
+// As in aioprometheus, labels can be given per call as a [Labels] map:
+// c.With(prom.Labels{"method": "GET"}).Inc(). The map's order does not
+// matter, and nil or an empty map means the unlabelled series, which Inc,
+// Add, Set and Observe on the metric itself update. With returns the
+// series bound to the labels; keep it to update it in one atomic step.
+// Declaring the names with [WithLabelNames] adds positional values
+// (c.WithValues("GET", "200")) and rejects label maps with other names.
+// [WithConstLabels] adds fixed labels to every series.
+//
+// Label values may be any string: the encoders escape them, and invalid
+// UTF-8 is replaced, byte by byte, with U+FFFD. Label names must match
+// [a-zA-Z_][a-zA-Z0-9_]* and not begin with __; le is reserved on
+// histograms and quantile on summaries. With cannot return an error, so
+// labels that do not fit give a detached series whose updates are dropped
+// and counted in the registry's own counter prom_rejected_updates_total
+// (with the metric's name and the reason); Bind and BindValues return the
+// error instead. Counter.Add drops and counts negative and NaN increments in
+// the same way.
+//
+// Get reads a series' value back, All lists every series, Delete removes
+// one, Reset removes them all.
+//
+// # Registry
+//
+// A [Registry] holds [Collector]s: the metric types, and anything that
+// implements the two-method interface to report values computed at scrape
+// time through a [MetricWriter]. Register refuses a name that is taken with
+// an [*AlreadyRegisteredError] (whose Existing field holds the first
+// metric); Unregister, Get and Clear complete the set, and All iterates in
+// name order. Nothing is registered in Default by prom itself.
+//
+// # Exposition
+//
+// [Render] returns a registry's metrics and their Content-Type, for any
+// framework; [Handler] serves them to any mux, with gzip when the scraper
+// asks for it. Families come out in name order and series in creation
+// order. A collector that fails or panics is left out and reported; the
+// rest of the scrape is served.
+//
+// # Performance considerations
+//
+// Label lookups hash the values with the runtime's string hash and probe a
+// table that readers load through an atomic pointer, so a hit takes no lock
+// and allocates nothing, whether the labels come as values or as a map
+// literal built at the call site (up to eight labels). Counter increments
+// by whole numbers are one atomic add; gauge sets one atomic store;
+// histogram observations two atomic operations. A series renders its
+// label block once, when it is created, so a scrape appends bytes and
+// formats numbers. Keep the series returned by With for the hottest paths.
+package prom
