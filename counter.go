@@ -26,7 +26,8 @@ type CounterSeries struct {
 	seriesHeader
 	ints     atomic.Uint64 // integral increments
 	floats   atomic.Uint64 // float64 bits of the other increments
-	rejected *atomic.Uint64
+	exemplar atomic.Pointer[expo.Exemplar]
+	meta     *familyMeta
 }
 
 // NewCounter creates a counter family and registers it in [Default], or in
@@ -40,7 +41,7 @@ func NewCounter(name, help string, opts ...Option) (*Counter, error) {
 	}
 	c := &Counter{}
 	err := c.f.init(o, expo.Counter, "", func() *CounterSeries {
-		return &CounterSeries{rejected: &c.f.rejectedValues}
+		return &CounterSeries{meta: &c.f.familyMeta}
 	})
 	if err != nil {
 		return nil, err
@@ -61,9 +62,30 @@ func (s *CounterSeries) Add(v float64) {
 	case v >= 0:
 		addFloat(&s.floats, v)
 	default:
-		s.rejected.Add(1)
+		s.meta.rejectedValues.Add(1)
 	}
 }
+
+// AddWithExemplar adds v and records an exemplar for it: labels such as a
+// trace ID, at most [MaxExemplarRunes] characters in all, shown in
+// OpenMetrics and protobuf output. It allocates; use it for sampled
+// requests. An invalid exemplar is dropped (the add still counts) and
+// counted in prom_rejected_updates_total.
+func (s *CounterSeries) AddWithExemplar(v float64, exemplar Labels) {
+	s.Add(v)
+	if !(v >= 0) {
+		return
+	}
+	ex, err := newExemplar(s.meta.name, exemplar, v)
+	if err != nil {
+		s.meta.rejectedExemplars.Add(1)
+		return
+	}
+	s.exemplar.Store(ex)
+}
+
+// IncWithExemplar is AddWithExemplar(1, exemplar).
+func (s *CounterSeries) IncWithExemplar(exemplar Labels) { s.AddWithExemplar(1, exemplar) }
 
 // Value returns the series' current value.
 func (s *CounterSeries) Value() float64 {
@@ -150,8 +172,9 @@ func (c *Counter) Describe() []string { return c.f.describe() }
 func (c *Counter) Collect(ctx context.Context, w *MetricWriter) error { return collectVia(ctx, c, w) }
 
 func (c *Counter) encode(enc expo.Encoder) {
+	c.f.start(enc)
 	for _, s := range c.f.snapshot() {
-		enc.Value(&s.labels, s.Value())
+		enc.Counter(&s.labels, s.Value(), s.created, s.exemplar.Load())
 	}
 }
 

@@ -6,8 +6,10 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/promgo/prom/internal/expo"
 )
@@ -15,8 +17,9 @@ import (
 // seriesHeader is what every series carries: its identity and its rendered
 // labels.
 type seriesHeader struct {
-	hash   uint64
-	labels expo.Labels // constant labels first, then the variable ones
+	hash    uint64
+	created int64       // Unix nanoseconds
+	labels  expo.Labels // constant labels first, then the variable ones
 }
 
 // seriesPtr is the constraint on a family's series type: a pointer to a
@@ -63,6 +66,9 @@ type family[T any, PT seriesPtr[T]] struct {
 
 func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, newSeries func() PT) error {
 	if err := checkMetricName(o.name); err != nil {
+		return err
+	}
+	if err := checkUnit(o.name, o.unit, typ); err != nil {
 		return err
 	}
 	schema, err := newLabelSchema(o.name, reserved, o.labelNames, o.constLabels)
@@ -131,6 +137,7 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 	p := f.newSeries()
 	h := p.header()
 	h.hash = k.hash
+	h.created = time.Now().UnixNano()
 	nc := len(f.schema.constNames)
 	values := make([]string, nc+len(k.values))
 	copy(values, f.schema.constVals)
@@ -321,16 +328,23 @@ func all[T any, PT seriesPtr[T], V any](f *family[T, PT], value func(PT) V) iter
 type familyBase interface {
 	Collector
 	meta() *familyMeta
+	// encode writes the family: its Family call, then its series. Any user
+	// code it runs (a GaugeFunc's function) runs before it writes anything,
+	// so a panic leaves no half-written family.
 	encode(enc expo.Encoder)
 }
+
+// start writes the family's Family call.
+func (m *familyMeta) start(enc expo.Encoder) { enc.Family(m.name, m.help, m.typ, m.unit) }
 
 // familyMeta is the part of a family the registry needs without knowing its
 // series type.
 type familyMeta struct {
-	name, help, unit string
-	typ              expo.Type
-	rejectedLabels   atomic.Uint64 // lookups refused for invalid labels
-	rejectedValues   atomic.Uint64 // updates refused for invalid values
+	name, help, unit  string
+	typ               expo.Type
+	rejectedLabels    atomic.Uint64 // lookups refused for invalid labels
+	rejectedValues    atomic.Uint64 // updates refused for invalid values
+	rejectedExemplars atomic.Uint64 // exemplars refused for invalid labels
 }
 
 // describe lists the names a family of this type produces in the text
@@ -351,11 +365,27 @@ func collectVia(ctx context.Context, fb familyBase, w *MetricWriter) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m := fb.meta()
-	enc := &writerEncoder{w: w}
-	enc.Family(m.name, m.help, m.typ, m.unit)
-	fb.encode(enc)
+	fb.encode(&writerEncoder{w: w})
 	return nil
 }
 
 func cloneLabels(l Labels) Labels { return maps.Clone(l) }
+
+// checkUnit requires a unit to be a suffix of the metric name, as
+// OpenMetrics does.
+func checkUnit(name, unit string, typ expo.Type) error {
+	if unit == "" {
+		return nil
+	}
+	if !validLabelName(unit) || strings.HasPrefix(unit, "_") {
+		return fmt.Errorf("prom: %w: unit %q of metric %q must match [a-zA-Z0-9][a-zA-Z0-9_]*", ErrInvalidName, unit, name)
+	}
+	base := name
+	if typ == expo.Counter {
+		base = strings.TrimSuffix(name, "_total")
+	}
+	if !strings.HasSuffix(base, "_"+unit) {
+		return fmt.Errorf("prom: %w: metric %q has unit %q, so its name must end in _%s", ErrInvalidName, name, unit, unit)
+	}
+	return nil
+}

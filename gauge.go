@@ -136,6 +136,7 @@ func (g *Gauge) Describe() []string { return g.f.describe() }
 func (g *Gauge) Collect(ctx context.Context, w *MetricWriter) error { return collectVia(ctx, g, w) }
 
 func (g *Gauge) encode(enc expo.Encoder) {
+	g.f.start(enc)
 	for _, s := range g.f.snapshot() {
 		enc.Value(&s.labels, s.Value())
 	}
@@ -185,8 +186,10 @@ func (g *GaugeFunc) Collect(ctx context.Context, w *MetricWriter) error {
 }
 
 func (g *GaugeFunc) encode(enc expo.Encoder) {
+	v := g.fn()
+	g.f.start(enc)
 	for _, s := range g.f.snapshot() {
-		enc.Value(&s.labels, g.fn())
+		enc.Value(&s.labels, v)
 	}
 }
 

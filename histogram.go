@@ -56,6 +56,7 @@ type Histogram struct {
 	f      family[HistogramSeries, *HistogramSeries]
 	bounds []float64
 	les    []string // rendered le pairs, one per bound
+	lesOM  []string // the same in OpenMetrics' canonical form
 }
 
 // HistogramSeries is one series of a [Histogram], bound to its labels.
@@ -63,9 +64,11 @@ type Histogram struct {
 // concurrent use.
 type HistogramSeries struct {
 	seriesHeader
-	bounds []float64
-	counts []atomic.Uint64 // per bucket, not cumulative; +Inf last
-	sum    atomic.Uint64
+	bounds    []float64
+	counts    []atomic.Uint64 // per bucket, not cumulative; +Inf last
+	sum       atomic.Uint64
+	exemplars atomic.Pointer[[]atomic.Pointer[expo.Exemplar]] // one per bucket, made on first use
+	meta      *familyMeta
 }
 
 // Bucket is one cumulative histogram bucket.
@@ -96,12 +99,13 @@ func NewHistogram(name, help string, opts ...Option) (*Histogram, error) {
 			return nil, err
 		}
 	}
-	h := &Histogram{bounds: bounds, les: make([]string, len(bounds))}
+	h := &Histogram{bounds: bounds, les: make([]string, len(bounds)), lesOM: make([]string, len(bounds))}
 	for i, b := range bounds {
 		h.les[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendFloat(nil, b))))
+		h.lesOM[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendCanonicalFloat(nil, b))))
 	}
 	err := h.f.init(o, expo.Histogram, "le", func() *HistogramSeries {
-		return &HistogramSeries{bounds: h.bounds, counts: make([]atomic.Uint64, len(h.bounds)+1)}
+		return &HistogramSeries{bounds: h.bounds, counts: make([]atomic.Uint64, len(h.bounds)+1), meta: &h.f.familyMeta}
 	})
 	if err != nil {
 		return nil, err
@@ -130,6 +134,38 @@ func checkBuckets(name string, bounds []float64) ([]float64, error) {
 // Observe adds one observation. A NaN is counted in the +Inf bucket and
 // makes the sum NaN, as in client_golang.
 func (s *HistogramSeries) Observe(v float64) {
+	s.counts[s.bucket(v)].Add(1)
+	addFloat(&s.sum, v)
+}
+
+// ObserveWithExemplar adds an observation and records an exemplar for its
+// bucket: labels such as a trace ID, at most [MaxExemplarRunes] characters
+// in all, shown in OpenMetrics and protobuf output. It allocates; use it for
+// sampled requests. An invalid exemplar is dropped (the observation still
+// counts) and counted in prom_rejected_updates_total.
+func (s *HistogramSeries) ObserveWithExemplar(v float64, exemplar Labels) {
+	i := s.bucket(v)
+	s.counts[i].Add(1)
+	addFloat(&s.sum, v)
+	ex, err := newExemplar(s.meta.name, exemplar, v)
+	if err != nil {
+		s.meta.rejectedExemplars.Add(1)
+		return
+	}
+	exs := s.exemplars.Load()
+	if exs == nil {
+		fresh := make([]atomic.Pointer[expo.Exemplar], len(s.counts))
+		if !s.exemplars.CompareAndSwap(nil, &fresh) {
+			exs = s.exemplars.Load()
+		} else {
+			exs = &fresh
+		}
+	}
+	(*exs)[i].Store(ex)
+}
+
+// bucket returns the index of the bucket that v falls in.
+func (s *HistogramSeries) bucket(v float64) int {
 	var i int
 	if len(s.bounds) <= 16 {
 		for i < len(s.bounds) && v > s.bounds[i] {
@@ -138,8 +174,7 @@ func (s *HistogramSeries) Observe(v float64) {
 	} else {
 		i = sort.SearchFloat64s(s.bounds, v)
 	}
-	s.counts[i].Add(1)
-	addFloat(&s.sum, v)
+	return i
 }
 
 // Value returns the series' buckets, count and sum.
@@ -225,12 +260,26 @@ func (h *Histogram) Collect(ctx context.Context, w *MetricWriter) error {
 }
 
 func (h *Histogram) encode(enc expo.Encoder) {
-	counts := make([]uint64, len(h.bounds)+1)
+	h.f.start(enc)
+	d := expo.HistogramData{Bounds: h.bounds, Les: h.les, LesOM: h.lesOM, Counts: make([]uint64, len(h.bounds)+1)}
+	var exemplars []*expo.Exemplar
 	for _, s := range h.f.snapshot() {
 		for i := range s.counts {
-			counts[i] = s.counts[i].Load()
+			d.Counts[i] = s.counts[i].Load()
 		}
-		enc.Histogram(&s.labels, h.bounds, h.les, counts, math.Float64frombits(s.sum.Load()))
+		d.Sum = math.Float64frombits(s.sum.Load())
+		d.Created = s.created
+		d.Exemplars = nil
+		if exs := s.exemplars.Load(); exs != nil {
+			if exemplars == nil {
+				exemplars = make([]*expo.Exemplar, len(d.Counts))
+			}
+			for i := range *exs {
+				exemplars[i] = (*exs)[i].Load()
+			}
+			d.Exemplars = exemplars
+		}
+		enc.Histogram(&s.labels, &d)
 	}
 }
 

@@ -207,7 +207,7 @@ func (r *Registry) All() iter.Seq[Collector] {
 // encode writes every family to enc in name order. Custom collectors run
 // first; a collector that fails or panics is left out and reported in the
 // returned error, and everything else is still written.
-func (r *Registry) encode(ctx context.Context, enc expo.Encoder) error {
+func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string]bool) error {
 	entries := *r.entries.Load()
 	var w *MetricWriter
 	var errs []error
@@ -227,6 +227,9 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder) error {
 	}
 	written := map[string]bool(nil)
 	emit := func(name string, f func()) {
+		if only != nil && !only[name] {
+			return
+		}
 		if len(custom) > 0 { // only then can names collide
 			if written == nil {
 				written = map[string]bool{}
@@ -261,6 +264,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder) error {
 	for _, cf := range custom {
 		emit(cf.name, func() { cf.encode(enc) })
 	}
+	enc.End()
 	return errors.Join(errs...)
 }
 
@@ -272,7 +276,6 @@ func encodeFamily(fb familyBase, m *familyMeta, enc expo.Encoder) (err error) {
 			err = fmt.Errorf("prom: collecting %q panicked: %v", m.name, p)
 		}
 	}()
-	enc.Family(m.name, m.help, m.typ, m.unit)
 	fb.encode(enc)
 	return nil
 }
@@ -280,7 +283,7 @@ func encodeFamily(fb familyBase, m *familyMeta, enc expo.Encoder) (err error) {
 // collectSelf adds the registry's own counter of refused updates to w when
 // any family refused one.
 func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
-	const help = "Updates that prom refused: label sets that do not fit the metric, and negative or NaN counter increments."
+	const help = "Updates that prom refused: label sets that do not fit the metric, negative or NaN counter increments, and invalid exemplars."
 	for _, e := range entries {
 		if e.fb == nil {
 			continue
@@ -289,7 +292,7 @@ func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
 		for _, x := range []struct {
 			reason string
 			n      uint64
-		}{{"invalid_labels", m.rejectedLabels.Load()}, {"invalid_value", m.rejectedValues.Load()}} {
+		}{{"invalid_labels", m.rejectedLabels.Load()}, {"invalid_value", m.rejectedValues.Load()}, {"invalid_exemplar", m.rejectedExemplars.Load()}} {
 			if x.n == 0 {
 				continue
 			}

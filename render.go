@@ -15,6 +15,13 @@ type Format int
 const (
 	// FormatText is the Prometheus text format, version 0.0.4.
 	FormatText Format = iota
+	// FormatOpenMetrics is OpenMetrics 1.0 text: counters as _total
+	// samples, units, exemplars and # EOF.
+	FormatOpenMetrics
+	// FormatProtobuf is varint-delimited io.prometheus.client.MetricFamily
+	// messages, the binary format Prometheus asks for first when native
+	// histograms are enabled.
+	FormatProtobuf
 )
 
 // ContentType returns the format's exact Content-Type.
@@ -22,6 +29,10 @@ func (f Format) ContentType() string {
 	switch f {
 	case FormatText:
 		return expo.TextContentType
+	case FormatOpenMetrics:
+		return expo.OpenMetricsContentType
+	case FormatProtobuf:
+		return expo.ProtobufContentType
 	}
 	return ""
 }
@@ -31,6 +42,10 @@ func (f Format) String() string {
 	switch f {
 	case FormatText:
 		return "text 0.0.4"
+	case FormatOpenMetrics:
+		return "OpenMetrics 1.0"
+	case FormatProtobuf:
+		return "protobuf"
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
 }
@@ -39,18 +54,34 @@ func (f Format) String() string {
 // dst. Metrics that could be collected are written even when an error (a
 // failing custom collector, a cancelled ctx) is returned.
 func (r *Registry) Append(ctx context.Context, dst []byte, f Format) ([]byte, error) {
+	return r.render(ctx, dst, f, renderOptions{})
+}
+
+// renderOptions are the choices of one scrape beyond the format.
+type renderOptions struct {
+	// names, when not nil, keeps only the families with these names (the
+	// name[] query parameter).
+	names map[string]bool
+	// created adds _created samples to OpenMetrics output.
+	created bool
+}
+
+func (r *Registry) render(ctx context.Context, dst []byte, f Format, o renderOptions) ([]byte, error) {
 	switch f {
 	case FormatText:
 		enc := expo.Text{Buf: dst}
-		err := r.encode(ctx, &enc)
+		err := r.encode(ctx, &enc, o.names)
+		return enc.Buf, err
+	case FormatOpenMetrics:
+		enc := expo.OpenMetrics{Buf: dst, Created: o.created}
+		err := r.encode(ctx, &enc, o.names)
+		return enc.Buf, err
+	case FormatProtobuf:
+		enc := expo.Protobuf{Buf: dst}
+		err := r.encode(ctx, &enc, o.names)
 		return enc.Buf, err
 	}
 	return dst, fmt.Errorf("prom: unknown exposition format %v", f)
-}
-
-// NegotiateFormat chooses the exposition format for an HTTP Accept header.
-func NegotiateFormat(accept string) Format {
-	return FormatText
 }
 
 // Render renders reg (nil means [Default]) in the format that the Accept

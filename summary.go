@@ -51,6 +51,7 @@ type summaryConfig struct {
 	objectives []quantile.Objective // sorted by quantile
 	quantiles  []float64
 	qtexts     []string // rendered quantile pairs
+	qtextsOM   []string // the same in OpenMetrics' canonical form
 	maxAge     time.Duration
 	ageBuckets int
 	now        func() time.Time // time.Now; tests replace it
@@ -110,6 +111,7 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 		s.cfg.objectives = append(s.cfg.objectives, quantile.Objective{Quantile: ob.Quantile, Epsilon: ob.Epsilon})
 		s.cfg.quantiles = append(s.cfg.quantiles, ob.Quantile)
 		s.cfg.qtexts = append(s.cfg.qtexts, string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendFloat(nil, ob.Quantile)))))
+		s.cfg.qtextsOM = append(s.cfg.qtextsOM, string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendCanonicalFloat(nil, ob.Quantile)))))
 	}
 	if o.windowSet {
 		if o.maxAge <= 0 || o.ageBuckets < 1 {
@@ -280,10 +282,12 @@ func (m *Summary) Collect(ctx context.Context, w *MetricWriter) error {
 }
 
 func (m *Summary) encode(enc expo.Encoder) {
-	vals := make([]float64, len(m.cfg.quantiles))
+	m.f.start(enc)
+	d := expo.SummaryData{Quantiles: m.cfg.quantiles, QTexts: m.cfg.qtexts, QTextsOM: m.cfg.qtextsOM, Values: make([]float64, len(m.cfg.quantiles))}
 	for _, s := range m.f.snapshot() {
-		count, sum := s.read(vals)
-		enc.Summary(&s.labels, m.cfg.quantiles, m.cfg.qtexts, vals, count, sum)
+		d.Count, d.Sum = s.read(d.Values)
+		d.Created = s.created
+		enc.Summary(&s.labels, &d)
 	}
 }
 

@@ -170,27 +170,29 @@ func (f *writtenFamily) encode(enc expo.Encoder) {
 		s := &f.samples[i]
 		switch {
 		case s.hist != nil:
-			bounds := make([]float64, len(s.hist.Buckets))
-			les := make([]string, len(s.hist.Buckets))
-			counts := make([]uint64, len(s.hist.Buckets)+1)
+			n := len(s.hist.Buckets)
+			d := expo.HistogramData{Bounds: make([]float64, n), Les: make([]string, n), LesOM: make([]string, n), Counts: make([]uint64, n+1), Sum: s.hist.Sum}
 			var prev uint64
 			for j, b := range s.hist.Buckets {
-				bounds[j] = b.UpperBound
-				les[j] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendFloat(nil, b.UpperBound))))
-				counts[j] = b.Count - prev
+				d.Bounds[j] = b.UpperBound
+				d.Les[j] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendFloat(nil, b.UpperBound))))
+				d.LesOM[j] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendCanonicalFloat(nil, b.UpperBound))))
+				d.Counts[j] = b.Count - prev
 				prev = b.Count
 			}
-			counts[len(counts)-1] = s.hist.Count - prev
-			enc.Histogram(&s.labels, bounds, les, counts, s.hist.Sum)
+			d.Counts[n] = s.hist.Count - prev
+			enc.Histogram(&s.labels, &d)
 		case s.sum != nil:
-			qs := make([]float64, len(s.sum.Quantiles))
-			texts := make([]string, len(qs))
-			vals := make([]float64, len(qs))
+			n := len(s.sum.Quantiles)
+			d := expo.SummaryData{Quantiles: make([]float64, n), QTexts: make([]string, n), QTextsOM: make([]string, n), Values: make([]float64, n), Count: s.sum.Count, Sum: s.sum.Sum}
 			for j, q := range s.sum.Quantiles {
-				qs[j], vals[j] = q.Quantile, q.Value
-				texts[j] = string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendFloat(nil, q.Quantile))))
+				d.Quantiles[j], d.Values[j] = q.Quantile, q.Value
+				d.QTexts[j] = string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendFloat(nil, q.Quantile))))
+				d.QTextsOM[j] = string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendCanonicalFloat(nil, q.Quantile))))
 			}
-			enc.Summary(&s.labels, qs, texts, vals, s.sum.Count, s.sum.Sum)
+			enc.Summary(&s.labels, &d)
+		case f.typ == expo.Counter:
+			enc.Counter(&s.labels, s.value, 0, nil)
 		default:
 			enc.Value(&s.labels, s.value)
 		}
@@ -216,21 +218,27 @@ func (e *writerEncoder) Value(l *expo.Labels, v float64) {
 	e.f.samples = append(e.f.samples, writtenSample{labels: *l, value: v})
 }
 
-func (e *writerEncoder) Histogram(l *expo.Labels, bounds []float64, _ []string, counts []uint64, sum float64) {
-	h := &HistogramValue{Sum: sum}
-	for i, c := range counts {
+func (e *writerEncoder) Counter(l *expo.Labels, v float64, _ int64, _ *expo.Exemplar) {
+	e.Value(l, v)
+}
+
+func (e *writerEncoder) Histogram(l *expo.Labels, d *expo.HistogramData) {
+	h := &HistogramValue{Sum: d.Sum}
+	for i, c := range d.Counts {
 		h.Count += c
-		if i < len(bounds) {
-			h.Buckets = append(h.Buckets, Bucket{UpperBound: bounds[i], Count: h.Count})
+		if i < len(d.Bounds) {
+			h.Buckets = append(h.Buckets, Bucket{UpperBound: d.Bounds[i], Count: h.Count})
 		}
 	}
 	e.f.samples = append(e.f.samples, writtenSample{labels: *l, hist: h})
 }
 
-func (e *writerEncoder) Summary(l *expo.Labels, qs []float64, _ []string, vals []float64, count uint64, sum float64) {
-	s := &SummaryValue{Count: count, Sum: sum}
-	for i, q := range qs {
-		s.Quantiles = append(s.Quantiles, Quantile{Quantile: q, Value: vals[i]})
+func (e *writerEncoder) Summary(l *expo.Labels, d *expo.SummaryData) {
+	s := &SummaryValue{Count: d.Count, Sum: d.Sum}
+	for i, q := range d.Quantiles {
+		s.Quantiles = append(s.Quantiles, Quantile{Quantile: q, Value: d.Values[i]})
 	}
 	e.f.samples = append(e.f.samples, writtenSample{labels: *l, sum: s})
 }
+
+func (e *writerEncoder) End() {}

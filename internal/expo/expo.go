@@ -48,20 +48,54 @@ type Labels struct {
 	Text string
 }
 
+// Exemplar is an example observation attached to a counter or a bucket.
+type Exemplar struct {
+	Labels    Labels
+	Value     float64
+	Timestamp int64 // Unix nanoseconds; 0 means none
+}
+
+// HistogramData is one classic histogram series, as the family hands it to
+// an encoder.
+type HistogramData struct {
+	Bounds []float64 // finite upper bounds, ascending
+	Les    []string  // le pairs for the text format: le="0.5"
+	LesOM  []string  // le pairs in OpenMetrics' canonical form: le="1.0"
+	Counts []uint64  // per bucket, not cumulative; +Inf last
+	Sum    float64
+	// Exemplars holds one per bucket (nil entries for none), or is nil.
+	Exemplars []*Exemplar
+	Created   int64 // Unix nanoseconds; 0 means unknown
+}
+
+// SummaryData is one summary series.
+type SummaryData struct {
+	Quantiles []float64
+	QTexts    []string // quantile pairs for the text format
+	QTextsOM  []string // quantile pairs in OpenMetrics' canonical form
+	Values    []float64
+	Count     uint64
+	Sum       float64
+	Created   int64
+}
+
 // Encoder receives metric families one after another. Family starts a family;
-// every sample call that follows belongs to it until the next Family.
+// every sample call that follows belongs to it until the next Family. End
+// closes the exposition.
 type Encoder interface {
 	// Family starts a family. name is the name the user registered.
 	Family(name, help string, typ Type, unit string)
-	// Value writes one counter, gauge or untyped sample.
+	// Value writes one gauge or untyped sample.
 	Value(l *Labels, v float64)
-	// Histogram writes one classic histogram. bounds are the finite upper
-	// bounds; les are the matching rendered le values; counts holds one
-	// non-cumulative count per bound plus the +Inf bucket last.
-	Histogram(l *Labels, bounds []float64, les []string, counts []uint64, sum float64)
-	// Summary writes one summary: quantiles and their values (same length),
-	// the observation count and sum.
-	Summary(l *Labels, quantiles []float64, qtexts []string, values []float64, count uint64, sum float64)
+	// Counter writes one counter sample; created is its creation time in
+	// Unix nanoseconds (0 for unknown) and ex its exemplar or nil.
+	Counter(l *Labels, v float64, created int64, ex *Exemplar)
+	// Histogram writes one classic histogram.
+	Histogram(l *Labels, h *HistogramData)
+	// Summary writes one summary.
+	Summary(l *Labels, s *SummaryData)
+	// End finishes the exposition.
+	End()
 }
 
 // AppendFloat appends v as the Prometheus text formats spell numbers:
@@ -69,17 +103,27 @@ type Encoder interface {
 // -Inf by name, and everything else in the shortest form that reads back to
 // the same float64.
 func AppendFloat(b []byte, v float64) []byte {
-	switch {
-	case v == math.Trunc(v) && v >= -(1<<53) && v <= 1<<53:
+	if v == math.Trunc(v) && v >= -(1<<53) && v <= 1<<53 {
 		return strconv.AppendInt(b, int64(v), 10)
-	case math.IsNaN(v):
-		return append(b, "NaN"...)
-	case math.IsInf(v, 1):
-		return append(b, "+Inf"...)
-	case math.IsInf(v, -1):
-		return append(b, "-Inf"...)
+	}
+	if special := specialFloat(v); special != "" {
+		return append(b, special...)
 	}
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}
+
+// specialFloat names NaN and the infinities, and returns "" for other
+// values.
+func specialFloat(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	}
+	return ""
 }
 
 // AppendLabelValue appends s escaped for a quoted label value: backslash,
@@ -128,6 +172,23 @@ func appendEscaped(b []byte, s string, quote bool) []byte {
 		i += size
 	}
 	return append(b, s[start:]...)
+}
+
+// AppendCanonicalFloat appends v in OpenMetrics' canonical form for le and
+// quantile values: Go's shortest form with ".0" added to whole numbers, so
+// that 1 is "1.0" and 1e6 is "1e+06".
+func AppendCanonicalFloat(b []byte, v float64) []byte {
+	if special := specialFloat(v); special != "" {
+		return append(b, special...)
+	}
+	start := len(b)
+	b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	for _, c := range b[start:] {
+		if c == '.' || c == 'e' {
+			return b
+		}
+	}
+	return append(b, ".0"...)
 }
 
 // AppendLabelPair appends name="value" with the value escaped.

@@ -160,15 +160,16 @@ func TestTextEncoder(t *testing.T) {
 	l := Labels{Names: []string{"a"}, Values: []string{"x"}, Text: `a="x"`}
 	var empty Labels
 	e.Family("c_total", "Help\nwith newline \\.", Counter, "")
-	e.Value(&l, 3)
-	e.Value(&empty, 1.5)
+	e.Counter(&l, 3, 1, &Exemplar{Labels: l, Value: 1})
+	e.Counter(&empty, 1.5, 0, nil)
 	e.Family("h", "", Histogram, "")
-	e.Histogram(&l, []float64{1, 2}, []string{`le="1"`, `le="2"`}, []uint64{1, 0, 2}, 4.5)
-	e.Histogram(&empty, []float64{1}, []string{`le="1"`}, []uint64{0, 0}, 0)
+	e.Histogram(&l, &HistogramData{Bounds: []float64{1, 2}, Les: []string{`le="1"`, `le="2"`}, Counts: []uint64{1, 0, 2}, Sum: 4.5})
+	e.Histogram(&empty, &HistogramData{Bounds: []float64{1}, Les: []string{`le="1"`}, Counts: []uint64{0, 0}})
 	e.Family("s", "S.", Summary, "")
-	e.Summary(&l, []float64{0.5}, []string{`quantile="0.5"`}, []float64{math.NaN()}, 12345678901, 1e-3)
+	e.Summary(&l, &SummaryData{Quantiles: []float64{0.5}, QTexts: []string{`quantile="0.5"`}, Values: []float64{math.NaN()}, Count: 12345678901, Sum: 1e-3})
 	e.Family("u", "U.", Untyped, "")
 	e.Value(&empty, math.Inf(-1))
+	e.End()
 	want := `# HELP c_total Help\nwith newline \\.
 # TYPE c_total counter
 c_total{a="x"} 3

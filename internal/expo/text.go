@@ -3,7 +3,8 @@ package expo
 // TextContentType is the Content-Type of the text format 0.0.4.
 const TextContentType = "text/plain; version=0.0.4; charset=utf-8"
 
-// Text encodes the Prometheus text format 0.0.4 into Buf.
+// Text encodes the Prometheus text format 0.0.4 into Buf. It leaves out
+// exemplars and creation times, which the format cannot carry.
 type Text struct {
 	Buf  []byte
 	name string
@@ -25,50 +26,52 @@ func (t *Text) Family(name, help string, typ Type, _ string) {
 
 // Value writes name{labels} value.
 func (t *Text) Value(l *Labels, v float64) {
-	b := appendSeriesName(t.Buf, t.name, "", l.Text, "")
-	b = append(b, ' ')
-	b = AppendFloat(b, v)
-	t.Buf = append(b, '\n')
+	t.Buf = appendSample(t.Buf, t.name, "", l.Text, "", v)
 }
 
+// Counter writes name{labels} value.
+func (t *Text) Counter(l *Labels, v float64, _ int64, _ *Exemplar) { t.Value(l, v) }
+
 // Histogram writes the cumulative _bucket lines, _sum and _count.
-func (t *Text) Histogram(l *Labels, _ []float64, les []string, counts []uint64, sum float64) {
+func (t *Text) Histogram(l *Labels, h *HistogramData) {
 	b := t.Buf
 	var cum uint64
-	for i, c := range counts {
+	for i, c := range h.Counts {
 		cum += c
 		le := `le="+Inf"`
-		if i < len(les) {
-			le = les[i]
+		if i < len(h.Les) {
+			le = h.Les[i]
 		}
-		b = appendSeriesName(b, t.name, "_bucket", l.Text, le)
-		b = append(b, ' ')
-		b = appendUint(b, cum)
-		b = append(b, '\n')
+		b = appendSampleUint(b, t.name, "_bucket", l.Text, le, cum)
 	}
-	t.Buf = t.appendSumCount(b, l, sum, cum)
+	b = appendSample(b, t.name, "_sum", l.Text, "", h.Sum)
+	t.Buf = appendSampleUint(b, t.name, "_count", l.Text, "", cum)
 }
 
 // Summary writes the quantile lines, _sum and _count.
-func (t *Text) Summary(l *Labels, _ []float64, qtexts []string, values []float64, count uint64, sum float64) {
+func (t *Text) Summary(l *Labels, s *SummaryData) {
 	b := t.Buf
-	for i, v := range values {
-		b = appendSeriesName(b, t.name, "", l.Text, qtexts[i])
-		b = append(b, ' ')
-		b = AppendFloat(b, v)
-		b = append(b, '\n')
+	for i, v := range s.Values {
+		b = appendSample(b, t.name, "", l.Text, s.QTexts[i], v)
 	}
-	t.Buf = t.appendSumCount(b, l, sum, count)
+	b = appendSample(b, t.name, "_sum", l.Text, "", s.Sum)
+	t.Buf = appendSampleUint(b, t.name, "_count", l.Text, "", s.Count)
 }
 
-func (t *Text) appendSumCount(b []byte, l *Labels, sum float64, count uint64) []byte {
-	b = appendSeriesName(b, t.name, "_sum", l.Text, "")
+// End does nothing: the text format has no end marker.
+func (t *Text) End() {}
+
+func appendSample(b []byte, name, suffix, labels, extra string, v float64) []byte {
+	b = appendSeriesName(b, name, suffix, labels, extra)
 	b = append(b, ' ')
-	b = AppendFloat(b, sum)
-	b = append(b, '\n')
-	b = appendSeriesName(b, t.name, "_count", l.Text, "")
+	b = AppendFloat(b, v)
+	return append(b, '\n')
+}
+
+func appendSampleUint(b []byte, name, suffix, labels, extra string, v uint64) []byte {
+	b = appendSeriesName(b, name, suffix, labels, extra)
 	b = append(b, ' ')
-	b = appendUint(b, count)
+	b = appendUint(b, v)
 	return append(b, '\n')
 }
 

@@ -39,13 +39,17 @@
 //
 // # Operation
 //
-// Insert appends to a buffer. A full buffer is sorted and merged into the
-// sample list in one linear pass, then one backward pass compresses the list
-// (sample i is folded into sample i+1 when g_i+g_{i+1}+Δ_{i+1} ≤ f(r_i, n)).
-// A new sample takes Δ = g+Δ−1 of the sample that follows it (0 at either
-// end), the tightest value that keeps its interval correct; this is never
+// Insert appends to a buffer of 500 values. A full buffer is sorted (radix
+// sort on the bit patterns), merged into the sample list in one linear pass,
+// and then one backward pass compresses the list (sample i is folded into
+// sample i+1 when g_i+g_{i+1}+Δ_{i+1} ≤ f(r_i, n)). A new sample takes
+// Δ = g+Δ−1 of the sample that follows it (0 at either end), the tightest
+// value that keeps its interval correct; under the invariant it is never
 // larger than the paper's ⌊f⌋−1. Slices are reused, so steady-state
 // insertion does not allocate.
+//
+// With the objectives 0.5±0.05, 0.9±0.01 and 0.99±0.001 a stream of a
+// million values retains a few dozen samples.
 package quantile
 
 import (
@@ -130,10 +134,12 @@ func (s *Stream) Insert(v float64) {
 	}
 }
 
-// InsertSorted adds every value of vs, which must be sorted in ascending
-// order, for a caller that already batches. NaN elements are ignored. The
-// slice is neither modified nor retained. A slice that turns out not to be
-// sorted is inserted value by value, so the result is still correct.
+// InsertSorted adds every value of vs, for a caller that already batches.
+// vs is expected in ascending order; NaN elements are ignored. The slice is
+// neither modified nor retained. A long sorted slice is merged directly,
+// without buffering or sorting; a short one, or one that turns out not to
+// be sorted, is inserted value by value, which costs more but stays
+// correct.
 func (s *Stream) InsertSorted(vs []float64) {
 	if !s.hasObjectives {
 		for _, v := range vs {
@@ -228,11 +234,14 @@ func (s *Stream) Reset() {
 // Merge combines the retained samples rather than the original values:
 // every merged sample keeps a correct rank interval, whose width is the sum
 // of the widths of the overlapping intervals of the two inputs. So errors
-// add: a rank that each input knew to within ε·n_s and ε·n_o is known
-// in the result to within about ε·n_s + ε·n_o — of order 2ε·n after one
-// merge of similar streams, and growing with every further merge. Query
-// still returns the sample with the smallest worst-case error, and values
-// inserted afterwards are summarised with the usual guarantee.
+// add. When the inputs have similar distributions, as consecutive time
+// windows of one source usually do, each objective (q, ε) then holds within
+// about 2ε (ε from each input), and further merges add more. When the
+// inputs differ strongly, the union's target rank can fall where one input
+// keeps only coarse samples (far from its own targets) and the error can be
+// larger; it is always at most half the widest merged sample interval
+// g+Δ, plus one rank. Query still returns the sample with the smallest worst-case error,
+// and compression never widens an interval.
 func (s *Stream) Merge(other *Stream) {
 	if other == nil {
 		return
@@ -291,7 +300,7 @@ func (s *Stream) flush() {
 	if len(s.buf) == 0 {
 		return
 	}
-	slices.Sort(s.buf)
+	sortFloats(s.buf)
 	s.mergeSorted(s.buf)
 	s.buf = s.buf[:0]
 	s.compress()
@@ -363,4 +372,51 @@ func (s *Stream) f(r, n float64) float64 {
 		m = min(m, max(iv.a*r, iv.b*(n-r)))
 	}
 	return m
+}
+
+// sortFloats sorts a (no NaN, at most bufferSize elements) in ascending
+// order. It is an LSD radix sort on the order-preserving bit pattern of the
+// values, one byte per pass, skipping passes in which every value has the
+// same byte; short slices use comparison sorting.
+func sortFloats(a []float64) {
+	if len(a) < 64 || len(a) > bufferSize {
+		slices.Sort(a)
+		return
+	}
+	var cnt [8][256]uint16 // bufferSize < 1<<16
+	for _, v := range a {
+		k := sortKey(v)
+		for p := range cnt {
+			cnt[p][byte(k>>(8*p))]++
+		}
+	}
+	var tmp [bufferSize]float64
+	src, dst := a, tmp[:len(a)]
+	for p := range cnt {
+		c := &cnt[p]
+		shift := uint(8 * p)
+		if int(c[byte(sortKey(src[0])>>shift)]) == len(src) {
+			continue // every value has this byte
+		}
+		var sum uint16
+		for i, n := range c {
+			c[i] = sum
+			sum += n
+		}
+		for _, v := range src {
+			d := byte(sortKey(v) >> shift)
+			dst[c[d]] = v
+			c[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &a[0] {
+		copy(a, src)
+	}
+}
+
+// sortKey maps v to an unsigned integer with the same order (−0 before +0).
+func sortKey(v float64) uint64 {
+	b := math.Float64bits(v)
+	return b ^ (uint64(int64(b)>>63) | 1<<63)
 }

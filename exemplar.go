@@ -1,0 +1,41 @@
+package prom
+
+import (
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/promgo/prom/internal/expo"
+)
+
+// MaxExemplarRunes is the most characters an exemplar's label names and
+// values may hold together, per OpenMetrics.
+const MaxExemplarRunes = 128
+
+// newExemplar validates an exemplar's labels and stamps it with the current
+// time.
+func newExemplar(metric string, l Labels, v float64) (*expo.Exemplar, error) {
+	names := make([]string, 0, len(l))
+	runes := 0
+	for n, val := range l {
+		if !validLabelName(n) {
+			return nil, fmt.Errorf("prom: %w: exemplar label name %q of metric %q must match [a-zA-Z_][a-zA-Z0-9_]*", ErrInvalidName, n, metric)
+		}
+		names = append(names, n)
+		runes += utf8.RuneCountInString(n) + utf8.RuneCountInString(val)
+	}
+	if runes > MaxExemplarRunes {
+		return nil, fmt.Errorf("prom: %w: exemplar labels of metric %q hold %d characters; OpenMetrics allows %d", ErrInvalidLabels, metric, runes, MaxExemplarRunes)
+	}
+	slices.Sort(names)
+	values := make([]string, len(names))
+	for i, n := range names {
+		values[i] = expo.ValidUTF8(l[n])
+	}
+	return &expo.Exemplar{
+		Labels:    expo.Labels{Names: names, Values: values, Text: expo.RenderLabels(names, values)},
+		Value:     v,
+		Timestamp: time.Now().UnixNano(),
+	}, nil
+}

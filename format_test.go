@@ -1,0 +1,429 @@
+package prom
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"flag"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/promgo/prom/internal/expo"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// fixture returns a registry with every metric type, odd label values
+// included, and fixed creation and exemplar times.
+func fixture(t testing.TB) *Registry {
+	reg := NewRegistry()
+	c := Must(NewCounter("http_requests_total", "Requests served, by \"method\".\nSecond line \\ here.",
+		WithRegistry(reg), WithLabelNames("method", "code"), WithConstLabels(Labels{"app": "demo"})))
+	c.WithValues("GET", "200").Add(1027)
+	c.WithValues("POST", "500").Inc()
+	c.WithValues("GET", "200").AddWithExemplar(3, Labels{"trace_id": "4bf92f3577b34da6"})
+	plain := Must(NewCounter("jobs", "A counter without the _total suffix.", WithRegistry(reg)))
+	plain.Add(2.5)
+	g := Must(NewGauge("temperature_celsius", "Temperature.", WithRegistry(reg), WithUnit("celsius")))
+	g.With(Labels{"room": "quote\" back\\slash newline\n tab\t"}).Set(-3.25)
+	g.With(Labels{"room": "bad\xffutf8 ünï"}).Set(1e21)
+	g.With(Labels{"room": ""}).Set(math.NaN())
+	g.With(Labels{"room": "inf"}).Set(math.Inf(-1))
+	Must(NewGaugeFunc("build_info", "Build information.", func() float64 { return 1 }, WithRegistry(reg), WithConstLabels(Labels{"version": "v1.2.3"})))
+	h := Must(NewHistogram("request_duration_seconds", "Request latency.", WithRegistry(reg), WithBuckets(0.1, 1, 10), WithUnit("seconds")))
+	for _, v := range []float64{0.05, 0.5, 0.7, 5, 50} {
+		h.With(Labels{"path": "/"}).Observe(v)
+	}
+	h.With(Labels{"path": "/"}).ObserveWithExemplar(0.3, Labels{"trace_id": "abc", "span_id": "def"})
+	h.With(Labels{"path": "/empty"})
+	s := Must(NewSummary("payload_bytes", "Payload sizes.", WithRegistry(reg), WithObjectives(Objective{0.5, 0.05}, Objective{0.99, 0.001})))
+	for i := 1; i <= 100; i++ {
+		s.Observe(float64(i))
+	}
+	reg.MustRegister(collectorFunc{names: []string{"queue_length"}, fn: func(_ context.Context, w *MetricWriter) error {
+		w.Untyped("queue_length", "Jobs waiting.", 7, Labels{"queue": "mail"})
+		return nil
+	}})
+	freeze(c.f.snapshot())
+	freeze(plain.f.snapshot())
+	freeze(h.f.snapshot())
+	freeze(s.f.snapshot())
+	return reg
+}
+
+// freeze sets fixed creation and exemplar times.
+func freeze[T any, PT seriesPtr[T]](ss []PT) {
+	{
+		for _, s := range ss {
+			s.header().created = 1700000000123000000
+			switch s := any(s).(type) {
+			case *CounterSeries:
+				if ex := s.exemplar.Load(); ex != nil {
+					ex.Timestamp = 1700000001500000000
+				}
+			case *HistogramSeries:
+				if exs := s.exemplars.Load(); exs != nil {
+					for i := range *exs {
+						if ex := (*exs)[i].Load(); ex != nil {
+							ex.Timestamp = 1700000002000000000
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGoldenFormats(t *testing.T) {
+	for _, tt := range []struct {
+		file    string
+		format  Format
+		created bool
+	}{
+		{"all.txt", FormatText, false},
+		{"all.om.txt", FormatOpenMetrics, false},
+		{"all_created.om.txt", FormatOpenMetrics, true},
+		{"all.pb", FormatProtobuf, false},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := fixture(t).render(context.Background(), nil, tt.format, renderOptions{created: tt.created})
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", tt.file)
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the golden file (go test -run TestGoldenFormats -update rewrites it):\n%s", tt.file, got)
+			}
+		})
+	}
+}
+
+// TestOpenMetricsStrictParser reads the OpenMetrics output with the
+// strict parser of Python's prometheus_client (Debian's
+// python3-prometheus-client), written apart from prom.
+func TestOpenMetricsStrictParser(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import prometheus_client.openmetrics.parser").Run(); err != nil {
+		t.Skip("python3-prometheus-client not installed; .ci/run installs it")
+	}
+	for _, created := range []bool{false, true} {
+		out, err := fixture(t).render(context.Background(), nil, FormatOpenMetrics, renderOptions{created: created})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(python, "-c", `
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+n = 0
+for f in text_string_to_metric_families(sys.stdin.read()):
+    for s in f.samples:
+        n += 1
+print(n)
+`)
+		cmd.Stdin = bytes.NewReader(out)
+		res, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("created=%v: the parser refused the output: %v\n%s\n--- output:\n%s", created, err, res, out)
+		}
+		if strings.TrimSpace(string(res)) == "0" {
+			t.Fatalf("the parser read no samples")
+		}
+	}
+}
+
+func TestNegotiateFormat(t *testing.T) {
+	tests := []struct {
+		who, accept string
+		want        Format
+	}{
+		{"no header", "", FormatText},
+		{"Prometheus 2.x", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", FormatOpenMetrics},
+		{"Prometheus 2.x native histograms", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", FormatProtobuf},
+		{"Prometheus 3.x", "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2", FormatOpenMetrics},
+		{"Prometheus 3.x protobuf first", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2", FormatProtobuf},
+		{"Prometheus 3.x text only", "text/plain;version=1.0.0;escaping=underscores,text/plain;version=0.0.4;q=0.9", FormatText},
+		{"parameters in another order", "application/vnd.google.protobuf; encoding=delimited; proto=io.prometheus.client.MetricFamily", FormatProtobuf},
+		{"aioprometheus binary", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", FormatProtobuf},
+		{"protobuf without encoding", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily", FormatText},
+		{"protobuf text encoding", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text", FormatText},
+		{"q-values decide", "text/plain;q=0.9,application/openmetrics-text;q=0.8", FormatText},
+		{"q-values decide the other way", "text/plain;q=0.2,application/openmetrics-text;q=0.8", FormatOpenMetrics},
+		{"tie goes to the first", "application/openmetrics-text,text/plain", FormatOpenMetrics},
+		{"q=0 refuses", "application/openmetrics-text;q=0,text/plain;q=0.1", FormatText},
+		{"unknown OpenMetrics version", "application/openmetrics-text;version=2.0.0", FormatText},
+		{"upper case and spaces", " Application/OpenMetrics-Text ; Version=1.0.0 ", FormatOpenMetrics},
+		{"browser", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8", FormatText},
+		{"curl", "*/*", FormatText},
+		{"json only", "application/json", FormatText},
+		{"malformed q", "application/openmetrics-text;q=high", FormatText},
+		{"q above 1", "application/openmetrics-text;q=2", FormatText},
+		{"garbage", ";;;,,,=;q", FormatText},
+		{"quoted parameter", `application/openmetrics-text;version="1.0.0"`, FormatOpenMetrics},
+	}
+	for _, tt := range tests {
+		if got := NegotiateFormat(tt.accept); got != tt.want {
+			t.Errorf("%s: NegotiateFormat(%q) = %v; want %v", tt.who, tt.accept, got, tt.want)
+		}
+	}
+}
+
+func FuzzNegotiateFormat(f *testing.F) {
+	f.Add("application/openmetrics-text;version=1.0.0,text/plain;q=0.5")
+	f.Add("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+	f.Add(";;,q=")
+	f.Fuzz(func(t *testing.T, accept string) {
+		f := NegotiateFormat(accept)
+		if f.ContentType() == "" {
+			t.Fatalf("NegotiateFormat(%q) = %v, a format without a Content-Type", accept, f)
+		}
+		if !strings.Contains(strings.ToLower(accept), "openmetrics") && f == FormatOpenMetrics ||
+			!strings.Contains(strings.ToLower(accept), "protobuf") && f == FormatProtobuf {
+			t.Fatalf("NegotiateFormat(%q) = %v, not asked for", accept, f)
+		}
+	})
+}
+
+// pbField is one decoded protobuf field.
+type pbField struct {
+	num   int
+	wire  int
+	value uint64 // varint or fixed64
+	bytes []byte // length-delimited
+}
+
+// decodePB decodes one message's fields; it is written apart from the
+// encoder, from the protobuf wire format's definition.
+func decodePB(t *testing.T, b []byte) []pbField {
+	t.Helper()
+	var out []pbField
+	for len(b) > 0 {
+		tag, n := binary.Uvarint(b)
+		if n <= 0 {
+			t.Fatalf("bad tag in % x", b)
+		}
+		b = b[n:]
+		f := pbField{num: int(tag >> 3), wire: int(tag & 7)}
+		switch f.wire {
+		case 0:
+			f.value, n = binary.Uvarint(b)
+			if n <= 0 {
+				t.Fatal("bad varint")
+			}
+			b = b[n:]
+		case 1:
+			if len(b) < 8 {
+				t.Fatal("short fixed64")
+			}
+			f.value, b = binary.LittleEndian.Uint64(b), b[8:]
+		case 2:
+			l, n := binary.Uvarint(b)
+			if n <= 0 || uint64(len(b)-n) < l {
+				t.Fatalf("bad length %d", l)
+			}
+			f.bytes, b = b[n:n+int(l)], b[n+int(l):]
+		default:
+			t.Fatalf("unexpected wire type %d", f.wire)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func TestProtobufDecodes(t *testing.T) {
+	out, err := fixture(t).Append(context.Background(), nil, FormatProtobuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	families := map[string][]pbField{}
+	var order []string
+	for len(out) > 0 {
+		l, n := binary.Uvarint(out)
+		if n <= 0 || uint64(len(out)-n) < l {
+			t.Fatalf("bad delimiter")
+		}
+		fields := decodePB(t, out[n:n+int(l)])
+		out = out[n+int(l):]
+		var name string
+		for _, f := range fields {
+			if f.num == 1 {
+				name = string(f.bytes)
+			}
+		}
+		families[name] = fields
+		order = append(order, name)
+	}
+	if want := "build_info http_requests_total jobs payload_bytes queue_length request_duration_seconds temperature_celsius"; strings.Join(order, " ") != want {
+		t.Fatalf("families %v; want %s", order, want)
+	}
+	// The counter's second metric: labels app, method, code, then value 1030
+	// and an exemplar with trace_id.
+	var metrics [][]pbField
+	for _, f := range families["http_requests_total"] {
+		if f.num == 4 {
+			metrics = append(metrics, decodePB(t, f.bytes))
+		}
+	}
+	if len(metrics) != 2 {
+		t.Fatalf("%d counter metrics; want 2", len(metrics))
+	}
+	var labels []string
+	var counter []pbField
+	for _, f := range metrics[0] {
+		switch f.num {
+		case 1:
+			lp := decodePB(t, f.bytes)
+			labels = append(labels, string(lp[0].bytes)+"="+string(lp[1].bytes))
+		case 3:
+			counter = decodePB(t, f.bytes)
+		}
+	}
+	if strings.Join(labels, ",") != "app=demo,method=GET,code=200" {
+		t.Errorf("labels %v", labels)
+	}
+	if len(counter) < 2 || math.Float64frombits(counter[0].value) != 1030 || counter[1].num != 2 {
+		t.Fatalf("counter fields %+v", counter)
+	}
+	ex := decodePB(t, counter[1].bytes)
+	lp := decodePB(t, ex[0].bytes)
+	if string(lp[0].bytes) != "trace_id" || string(lp[1].bytes) != "4bf92f3577b34da6" || math.Float64frombits(ex[1].value) != 3 {
+		t.Errorf("exemplar %+v", ex)
+	}
+	// The untyped family from the custom collector has type 3.
+	for _, f := range families["queue_length"] {
+		if f.num == 3 && f.value != uint64(expo.Untyped) {
+			t.Errorf("queue_length type %d", f.value)
+		}
+	}
+}
+
+func TestExemplarValidation(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("c_total", "h", WithRegistry(reg)))
+	h := Must(NewHistogram("h", "h", WithRegistry(reg)))
+	long := strings.Repeat("x", MaxExemplarRunes)
+	c.With(nil).AddWithExemplar(1, Labels{"trace_id": long}) // 136 runes: too many
+	c.With(nil).IncWithExemplar(Labels{"bad-name": "1"})
+	h.With(nil).ObserveWithExemplar(1, Labels{"ü": "1"})
+	c.With(nil).IncWithExemplar(Labels{"t": strings.Repeat("ü", MaxExemplarRunes-1)}) // 128 runes: fine
+	if v, _ := c.Get(nil); v != 3 {
+		t.Fatalf("counter %v; the adds must count even when their exemplars are dropped", v)
+	}
+	out := text(t, reg)
+	if !strings.Contains(out, `prom_rejected_updates_total{metric="c_total",reason="invalid_exemplar"} 2`) ||
+		!strings.Contains(out, `prom_rejected_updates_total{metric="h",reason="invalid_exemplar"} 1`) {
+		t.Errorf("refused exemplars not counted:\n%s", out)
+	}
+	om, _ := reg.Append(context.Background(), nil, FormatOpenMetrics)
+	if !strings.Contains(string(om), `c_total 3 # {t="üü`) {
+		t.Errorf("the valid exemplar is missing:\n%s", om)
+	}
+}
+
+func TestUnitValidation(t *testing.T) {
+	for _, tt := range []struct {
+		name, unit string
+		counter    bool
+		ok         bool
+	}{
+		{"latency_seconds", "seconds", false, true},
+		{"sent_bytes_total", "bytes", true, true},
+		{"latency", "seconds", false, false},
+		{"latency_seconds", "bad unit", false, false},
+	} {
+		var err error
+		if tt.counter {
+			_, err = NewCounter(tt.name, "h", WithRegistry(nil), WithUnit(tt.unit))
+		} else {
+			_, err = NewGauge(tt.name, "h", WithRegistry(nil), WithUnit(tt.unit))
+		}
+		if (err == nil) != tt.ok {
+			t.Errorf("%s with unit %q: %v; want ok=%v", tt.name, tt.unit, err, tt.ok)
+		}
+	}
+}
+
+// TestPanicLeavesValidOutput: a GaugeFunc that panics is left out and every
+// format stays well-formed.
+func TestPanicLeavesValidOutput(t *testing.T) {
+	reg := NewRegistry()
+	Must(NewGaugeFunc("a_panics", "h", func() float64 { panic("boom") }, WithRegistry(reg)))
+	Must(NewGauge("b_fine", "h", WithRegistry(reg))).Set(2)
+	for _, f := range []Format{FormatText, FormatOpenMetrics, FormatProtobuf} {
+		out, err := reg.Append(context.Background(), nil, f)
+		if err == nil || !strings.Contains(err.Error(), "boom") {
+			t.Errorf("%v: error %v; want the panic reported", f, err)
+		}
+		switch f {
+		case FormatProtobuf:
+			l, n := binary.Uvarint(out)
+			if n <= 0 || int(l)+n != len(out) {
+				t.Fatalf("protobuf: want exactly one family, got % x", out)
+			}
+			if fs := decodePB(t, out[n:]); string(fs[0].bytes) != "b_fine" {
+				t.Errorf("protobuf family %q", fs[0].bytes)
+			}
+		default:
+			if strings.Contains(string(out), "a_panics") || !strings.Contains(string(out), "b_fine 2\n") {
+				t.Errorf("%v:\n%s", f, out)
+			}
+		}
+	}
+}
+
+// FuzzProtobuf writes arbitrary label values and numbers and decodes the
+// result with the independent decoder.
+func FuzzProtobuf(f *testing.F) {
+	f.Add("k", "v", "help", 1.5, uint8(3))
+	f.Add("k", "\xff\n\"", "", math.NaN(), uint8(200))
+	f.Fuzz(func(t *testing.T, name, value, help string, v float64, n uint8) {
+		reg := NewRegistry()
+		c, err := NewCounter("c_total", help, WithRegistry(reg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := Must(NewHistogram("h", help, WithRegistry(reg)))
+		l := Labels{name: value}
+		for i := 0; i < int(n); i++ {
+			c.With(l).Add(v)
+			h.With(l).Observe(v * float64(i))
+		}
+		out, err := reg.Append(context.Background(), nil, FormatProtobuf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		families := 0
+		for len(out) > 0 {
+			size, k := binary.Uvarint(out)
+			if k <= 0 || uint64(len(out)-k) < size {
+				t.Fatalf("bad delimiter")
+			}
+			for _, fl := range decodePB(t, out[k:k+int(size)]) {
+				if fl.num == 4 {
+					for _, m := range decodePB(t, fl.bytes) {
+						if m.wire == 2 {
+							decodePB(t, m.bytes)
+						}
+					}
+				}
+			}
+			out = out[k+int(size):]
+			families++
+		}
+		if families == 0 && n > 0 && labelNameRE.MatchString(name) && !strings.HasPrefix(name, "__") && name != "le" {
+			t.Fatal("no family written")
+		}
+	})
+}
