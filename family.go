@@ -141,14 +141,35 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 	nc := len(f.schema.constNames)
 	values := make([]string, nc+len(k.values))
 	copy(values, f.schema.constVals)
-	copy(values[nc:], k.values)
+	cloneStrings(values[nc:], k.values)
 	names := f.fullNames
 	if names == nil {
-		names = slices.Concat(f.schema.constNames, k.names)
+		names = make([]string, nc+len(k.names))
+		copy(names, f.schema.constNames)
+		cloneStrings(names[nc:], k.names)
 	}
 	h.labels = expo.Labels{Names: names, Values: values, Text: expo.RenderLabels(names, values)}
 	f.insert(p)
 	return p, nil
+}
+
+// cloneStrings copies src into dst as substrings of one new string, so a
+// series neither keeps its caller's buffers alive nor sees them change
+// (a string made with unsafe from a reused []byte, say).
+func cloneStrings(dst, src []string) {
+	n := 0
+	for _, s := range src {
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range src {
+		b.WriteString(s)
+	}
+	all := b.String()
+	for i, s := range src {
+		dst[i], all = all[:len(s)], all[len(s):]
+	}
 }
 
 // insert adds p to the table; f.mu is held.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"math"
 	"os"
@@ -426,4 +427,28 @@ func FuzzProtobuf(f *testing.F) {
 			t.Fatal("no family written")
 		}
 	})
+}
+
+// TestCancelledScrapeStaysWellFormed: a scrape cut short by its context
+// still ends every format properly.
+func TestCancelledScrapeStaysWellFormed(t *testing.T) {
+	reg := fixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, f := range []Format{FormatOpenMetrics, FormatProtobuf} {
+		out, err := reg.Append(ctx, nil, f)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%v: error %v; want context.Canceled", f, err)
+		}
+		if f == FormatOpenMetrics && !strings.HasSuffix(string(out), "# EOF\n") {
+			t.Errorf("OpenMetrics output lacks # EOF: %q", out)
+		}
+		for b := out; f == FormatProtobuf && len(b) > 0; {
+			l, n := binary.Uvarint(b)
+			if n <= 0 || uint64(len(b)-n) < l {
+				t.Fatalf("%v: malformed output % x", f, out)
+			}
+			b = b[n+int(l):]
+		}
+	}
 }

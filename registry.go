@@ -208,6 +208,7 @@ func (r *Registry) All() iter.Seq[Collector] {
 // first; a collector that fails or panics is left out and reported in the
 // returned error, and everything else is still written.
 func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string]bool) error {
+	defer enc.End() // even when cut short, the output stays well-formed
 	entries := *r.entries.Load()
 	var w *MetricWriter
 	var errs []error
@@ -225,46 +226,36 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	if w != nil {
 		custom = w.sorted()
 	}
-	written := map[string]bool(nil)
-	emit := func(name string, f func()) {
-		if only != nil && !only[name] {
-			return
-		}
-		if len(custom) > 0 { // only then can names collide
-			if written == nil {
-				written = map[string]bool{}
-			}
-			if written[name] {
-				errs = append(errs, fmt.Errorf("prom: metric %q was collected twice; the second one is left out", name))
-				return
-			}
-			written[name] = true
-		}
-		f()
-	}
+	// Both lists are sorted by name: merge them. Built-in names are unique
+	// in the registry and custom ones within the writer, so a clash can
+	// only be between the two lists.
 	for _, e := range entries {
 		if e.fb == nil {
 			continue
 		}
 		m := e.fb.meta()
-		for len(custom) > 0 && custom[0].name < m.name {
-			cf := custom[0]
-			emit(cf.name, func() { cf.encode(enc) })
+		for len(custom) > 0 && custom[0].name <= m.name {
+			if cf := custom[0]; cf.name == m.name {
+				errs = append(errs, fmt.Errorf("prom: metric %q was collected twice; the second one is left out", cf.name))
+			} else if only == nil || only[cf.name] {
+				cf.encode(enc)
+			}
 			custom = custom[1:]
 		}
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
-		emit(m.name, func() {
+		if only == nil || only[m.name] {
 			if err := encodeFamily(e.fb, m, enc); err != nil {
 				errs = append(errs, err)
 			}
-		})
+		}
 	}
 	for _, cf := range custom {
-		emit(cf.name, func() { cf.encode(enc) })
+		if only == nil || only[cf.name] {
+			cf.encode(enc)
+		}
 	}
-	enc.End()
 	return errors.Join(errs...)
 }
 
