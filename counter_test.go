@@ -226,3 +226,33 @@ func itoa(i int) string {
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
 }
+
+func TestInvalidUTF8SeriesCanBeFoundAndDeleted(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("c_total", "h", WithRegistry(reg), WithLabelNames("v")))
+	free := Must(NewCounter("f_total", "h", WithRegistry(reg)))
+	c.WithValues("\xff").Inc()
+	free.With(Labels{"v": "a\xfe"}).Inc()
+	if v, ok := c.Get(Labels{"v": "\xff"}); !ok || v != 1 {
+		t.Fatalf("Get by the raw value = %v, %v", v, ok)
+	}
+	if v, ok := c.Get(Labels{"v": "\uFFFD"}); !ok || v != 1 {
+		t.Fatalf("Get by the repaired value = %v, %v", v, ok)
+	}
+	if !c.DeleteValues("\xff") || !free.Delete(Labels{"v": "a\xfe"}) {
+		t.Fatal("Delete by the raw value found nothing")
+	}
+	wantSamples(t, reg)
+}
+
+func TestUndeclaredFamilyMixedNameSets(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("c_total", "h", WithRegistry(reg)))
+	sets := []Labels{{"a": "1"}, {"b": "1"}, {"a": "1", "b": "2"}, {"b": "2", "c": "3"}, {"a": "1"}, {"b": "1"}, nil}
+	for range 3 {
+		for _, l := range sets {
+			c.With(l).Inc()
+		}
+	}
+	wantSamples(t, reg, `c_total{a="1"} 6`, `c_total{b="1"} 6`, `c_total{a="1",b="2"} 3`, `c_total{b="2",c="3"} 3`, `c_total 3`)
+}

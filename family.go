@@ -62,6 +62,9 @@ type family[T any, PT seriesPtr[T]] struct {
 	order   []PT // insertion order; appended under mu, replaced on delete
 	plain   atomic.Pointer[T]
 	discard PT // detached series that takes updates with invalid labels
+	// hint holds the sorted label names of the latest series of a family
+	// without declared names; see mapKey.
+	hint atomic.Pointer[[]string]
 }
 
 func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, newSeries func() PT) error {
@@ -83,6 +86,13 @@ func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, newSeri
 	}
 	f.tab.Store(newTable[T](0))
 	f.discard = newSeries()
+	return nil
+}
+
+func (f *family[T, PT]) hintNames() []string {
+	if h := f.hint.Load(); h != nil {
+		return *h
+	}
 	return nil
 }
 
@@ -116,14 +126,7 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 		f.rejectedLabels.Add(1)
 		return nil, err
 	}
-	if !validUTF8(k.values) {
-		// The series is known by its repaired values, so that values that
-		// differ only in their invalid bytes share one series.
-		vals := sanitize(k.values)
-		k2 := valuesKey(vals)
-		if k.names != nil {
-			k2 = namedKey(k.names, vals)
-		}
+	if k2, repaired := repairKey(k); repaired {
 		if p := f.lookup(&k2); p != nil {
 			return p, nil
 		}
@@ -149,6 +152,10 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 		cloneStrings(names[nc:], k.names)
 	}
 	h.labels = expo.Labels{Names: names, Values: values, Text: expo.RenderLabels(names, values)}
+	if f.schema.declared == nil {
+		hint := names[nc:]
+		f.hint.Store(&hint)
+	}
 	f.insert(p)
 	return p, nil
 }
@@ -170,6 +177,31 @@ func cloneStrings(dst, src []string) {
 	for i, s := range src {
 		dst[i], all = all[:len(s)], all[len(s):]
 	}
+}
+
+// repairKey returns k with invalid UTF-8 in its values replaced, and
+// whether anything needed replacing. A series is known by its repaired
+// values, so values that differ only in their invalid bytes share one.
+func repairKey(k *labelKey) (labelKey, bool) {
+	if validUTF8(k.values) {
+		return *k, false
+	}
+	vals := sanitize(k.values)
+	if k.names != nil {
+		return namedKey(k.names, vals), true
+	}
+	return valuesKey(vals), true
+}
+
+// find looks k up, repairing invalid UTF-8 as create does.
+func (f *family[T, PT]) findKey(k *labelKey) PT {
+	if p := f.lookup(k); p != nil {
+		return p
+	}
+	if k2, repaired := repairKey(k); repaired {
+		return f.lookup(&k2)
+	}
+	return nil
 }
 
 // insert adds p to the table; f.mu is held.
@@ -208,7 +240,7 @@ func (f *family[T, PT]) rebuild(n int, drop PT) *table[T] {
 func (f *family[T, PT]) remove(k *labelKey) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p := f.lookup(k)
+	p := f.findKey(k)
 	if p == nil {
 		return false
 	}
@@ -245,7 +277,7 @@ func (f *family[T, PT]) withMap(m Labels) (PT, error) {
 		return f.unlabelled()
 	}
 	var buf labelBuf
-	k, ok := mapKey(&f.schema, m, &buf)
+	k, ok := mapKey(&f.schema, m, &buf, f.hintNames())
 	if !ok {
 		f.rejectedLabels.Add(1)
 		return f.discard, f.schema.mapError(m)
@@ -298,16 +330,16 @@ func (f *family[T, PT]) unlabelled() (PT, error) {
 // find looks a label map up without creating a series.
 func (f *family[T, PT]) find(m Labels) PT {
 	var buf labelBuf
-	k, ok := mapKey(&f.schema, m, &buf)
+	k, ok := mapKey(&f.schema, m, &buf, f.hintNames())
 	if !ok {
 		return nil
 	}
-	return f.lookup(&k)
+	return f.findKey(&k)
 }
 
 func (f *family[T, PT]) deleteMap(m Labels) bool {
 	var buf labelBuf
-	k, ok := mapKey(&f.schema, m, &buf)
+	k, ok := mapKey(&f.schema, m, &buf, f.hintNames())
 	if !ok {
 		return false
 	}

@@ -166,6 +166,9 @@ func (s *HistogramSeries) ObserveWithExemplar(v float64, exemplar Labels) {
 
 // bucket returns the index of the bucket that v falls in.
 func (s *HistogramSeries) bucket(v float64) int {
+	if v != v { // NaN: the +Inf bucket, whatever the search would say
+		return len(s.bounds)
+	}
 	var i int
 	if len(s.bounds) <= 16 {
 		for i < len(s.bounds) && v > s.bounds[i] {

@@ -161,3 +161,19 @@ func TestHistogramCountMatchesInf(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+func TestHistogramNaNGoesToInf(t *testing.T) {
+	for _, n := range []int{3, 40} { // both the linear and the binary search
+		h := Must(NewHistogram("h", "h", WithRegistry(nil), WithBuckets(LinearBuckets(1, 1, n)...)))
+		h.Observe(math.NaN())
+		v, _ := h.Get(nil)
+		for i, b := range v.Buckets[:n] {
+			if b.Count != 0 {
+				t.Fatalf("%d buckets: NaN counted in bucket %d (le=%v)", n, i, b.UpperBound)
+			}
+		}
+		if v.Buckets[n].Count != 1 || v.Count != 1 || !math.IsNaN(v.Sum) {
+			t.Fatalf("%d buckets: %+v; want NaN in +Inf and a NaN sum", n, v)
+		}
+	}
+}

@@ -151,7 +151,11 @@ func valuesKey(values []string) labelKey {
 // count); the caller takes the slow path, which reports why. The key is
 // returned by value: filling it through a pointer would move buf to the
 // heap.
-func mapKey(s *labelSchema, m Labels, buf *labelBuf) (k labelKey, ok bool) {
+//
+// hint, for a family without declared names, is the sorted names of a
+// series made before: a map with exactly those names is read by looking
+// them up, which is cheaper than ranging over it and sorting.
+func mapKey(s *labelSchema, m Labels, buf *labelBuf, hint []string) (k labelKey, ok bool) {
 	if s.declared != nil {
 		if len(m) != len(s.declared) {
 			return k, false
@@ -161,14 +165,32 @@ func mapKey(s *labelSchema, m Labels, buf *labelBuf) (k labelKey, ok bool) {
 			vals = make([]string, len(m))
 		}
 		vals = vals[:len(m)]
-		for name, v := range m {
-			i := slices.Index(s.declared, name)
-			if i < 0 {
+		// Looking each declared name up is cheaper than ranging over the
+		// map; with the count equal, finding them all means no other
+		// names are there.
+		for i, name := range s.declared {
+			v, ok := m[name]
+			if !ok {
 				return k, false
 			}
 			vals[i] = v
 		}
 		return valuesKey(vals), true
+	}
+	if len(hint) == len(m) && len(m) <= maxStackLabels {
+		vals := buf.values[:len(m)]
+		found := true
+		for i, name := range hint {
+			v, ok := m[name]
+			if !ok {
+				found = false
+				break
+			}
+			vals[i] = v
+		}
+		if found {
+			return namedKey(hint, vals), true
+		}
 	}
 	names, vals := buf.names[:0], buf.values[:0]
 	if len(m) > maxStackLabels {

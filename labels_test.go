@@ -116,15 +116,15 @@ func TestOptionsForOtherTypes(t *testing.T) {
 func TestLabelKeyOrderIndependent(t *testing.T) {
 	var s labelSchema
 	var b1, b2 labelBuf
-	k1, _ := mapKey(&s, Labels{"a": "1", "b": "2", "c": "3"}, &b1)
-	k2, _ := mapKey(&s, Labels{"c": "3", "a": "1", "b": "2"}, &b2)
+	k1, _ := mapKey(&s, Labels{"a": "1", "b": "2", "c": "3"}, &b1, nil)
+	k2, _ := mapKey(&s, Labels{"c": "3", "a": "1", "b": "2"}, &b2, nil)
 	if k1.hash != k2.hash || strings.Join(k1.names, ",") != "a,b,c" || strings.Join(k2.values, ",") != "1,2,3" {
 		t.Fatalf("keys differ: %v %v / %v %v", k1.names, k1.values, k2.names, k2.values)
 	}
 	// Names and values must not be confusable: {a="b"} is not {b="a"}.
 	var b3, b4 labelBuf
-	k3, _ := mapKey(&s, Labels{"a": "b"}, &b3)
-	k4, _ := mapKey(&s, Labels{"b": "a"}, &b4)
+	k3, _ := mapKey(&s, Labels{"a": "b"}, &b3, nil)
+	k4, _ := mapKey(&s, Labels{"b": "a"}, &b4, nil)
 	if k3.hash == k4.hash {
 		t.Error("{a=b} and {b=a} hash alike")
 	}
