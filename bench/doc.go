@@ -1,0 +1,17 @@
+// Package bench holds side-by-side benchmarks of prom,
+// prometheus/client_golang and VictoriaMetrics/metrics, and a test that
+// cross-checks prom's text exposition against the reference parser and
+// against client_golang.
+//
+// Every Benchmark<Op> has one sub-benchmark per library ("prom",
+// "clientgolang", "vm") or per library variant ("<lib>_<variant>"), all
+// running the same workload. State is built before b.ResetTimer.
+//
+// Run the comparison with
+//
+//	go test -run='^$' -bench=. -count=6 -cpu=1,2 ./... > /tmp/bench.txt
+//	./ratio.sh /tmp/bench.txt
+//
+// The module is separate from github.com/promgo/prom so that the core module
+// never depends on its peers.
+package bench
