@@ -51,8 +51,9 @@ func WithErrorHandling(mode ErrorHandling) HandlerOption {
 
 // WithErrorLog logs collection errors, timeouts and recovered panics to l;
 // by default (or when l is nil) they go to the standard logger, which
-// [log/slog.SetDefault] redirects. To log to a [log/slog.Logger], pass
-// [log/slog.NewLogLogger](h, slog.LevelError).
+// [log/slog.SetDefault] redirects to slog. It takes a *log.Logger, as
+// http.Server.ErrorLog does, so that one logger serves both; for a slog
+// handler h, pass slog.NewLogLogger(h, slog.LevelError).
 func WithErrorLog(l *log.Logger) HandlerOption {
 	return func(o *handlerOptions) { o.errorLog = l }
 }

@@ -1,0 +1,645 @@
+package prom
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// handlerRegistry returns a registry with the gauges a, b and c, set to 1,
+// 2 and 3, and a counter hits_total at 4.
+func handlerRegistry(t *testing.T) *Registry {
+	t.Helper()
+	reg := NewRegistry()
+	for i, name := range []string{"a", "b", "c"} {
+		Must(NewGauge(name, "Gauge "+name+".", WithRegistry(reg))).Set(float64(i + 1))
+	}
+	Must(NewCounter("hits_total", "Hits.", WithRegistry(reg))).Add(4)
+	return reg
+}
+
+// serve runs one request through h and returns the recorded response.
+func serve(h http.Handler, method, target string, header http.Header) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, nil)
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// bufLogger returns a logger writing to a buffer safe for concurrent use.
+func bufLogger() (*log.Logger, *syncBuffer) {
+	var b syncBuffer
+	return log.New(&b, "", 0), &b
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// gunzip decompresses b, failing the test on an error.
+func gunzip(t *testing.T, b []byte) string {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("gzip.NewReader: %v", err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("reading gzip body: %v", err)
+	}
+	return string(out)
+}
+
+// formats lists every exposition format the package has, without naming
+// them: the formats are numbered from 0, and ContentType is empty past the
+// last one.
+func formats() []Format {
+	var fs []Format
+	for f := Format(0); f < 64 && f.ContentType() != ""; f++ {
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+func TestHandlerMethods(t *testing.T) {
+	h := Handler(handlerRegistry(t))
+	get := serve(h, http.MethodGet, "/metrics", nil)
+	if get.Code != http.StatusOK {
+		t.Fatalf("GET: status %d, want 200", get.Code)
+	}
+	for _, tc := range []struct {
+		method   string
+		code     int
+		wantBody bool
+	}{
+		{http.MethodGet, http.StatusOK, true},
+		{http.MethodHead, http.StatusOK, false},
+		{http.MethodPost, http.StatusMethodNotAllowed, true},
+		{http.MethodPut, http.StatusMethodNotAllowed, true},
+		{http.MethodDelete, http.StatusMethodNotAllowed, true},
+		{http.MethodOptions, http.StatusMethodNotAllowed, true},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			rec := serve(h, tc.method, "/metrics", nil)
+			if rec.Code != tc.code {
+				t.Fatalf("status %d, want %d", rec.Code, tc.code)
+			}
+			if got := rec.Body.Len() > 0; got != tc.wantBody {
+				t.Errorf("body present = %v, want %v", got, tc.wantBody)
+			}
+			if tc.code == http.StatusMethodNotAllowed {
+				if got := rec.Header().Get("Allow"); got != "GET, HEAD" {
+					t.Errorf("Allow = %q, want %q", got, "GET, HEAD")
+				}
+				return
+			}
+			if got, want := rec.Header().Get("Content-Length"), strconv.Itoa(get.Body.Len()); got != want {
+				t.Errorf("Content-Length = %s, want %s (the GET body's length)", got, want)
+			}
+			if got, want := rec.Header().Get("Content-Type"), FormatText.ContentType(); got != want {
+				t.Errorf("Content-Type = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestHandlerGzip(t *testing.T) {
+	h := Handler(handlerRegistry(t))
+	plain := serve(h, http.MethodGet, "/metrics", nil).Body.String()
+	if !strings.Contains(plain, "\nb 2\n") {
+		t.Fatalf("uncompressed body lacks b 2:\n%s", plain)
+	}
+	for _, tc := range []struct {
+		acceptEncoding string
+		gzip           bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"GZIP", true},
+		{"gzip;q=0", false},
+		{"gzip; q=0", false},
+		{"gzip;q=0.0", false},
+		{"gzip;q=0.001", true},
+		{"gzip;q=1.0", true},
+		{"gzip;q=nonsense", false},
+		{"deflate, br", false},
+		{"deflate, gzip;q=0.5", true},
+		{"br;q=1.0, gzip;q=0.8, *;q=0.1", true},
+		{"*", true},
+		{"*;q=0", false},
+		{"gzip;q=0, *", false}, // gzip refused by name beats the wildcard
+		{"identity", false},
+	} {
+		t.Run(tc.acceptEncoding, func(t *testing.T) {
+			for _, method := range []string{http.MethodGet, http.MethodHead} {
+				rec := serve(h, method, "/metrics", http.Header{"Accept-Encoding": {tc.acceptEncoding}})
+				if rec.Code != http.StatusOK {
+					t.Fatalf("%s: status %d", method, rec.Code)
+				}
+				hdr := rec.Header()
+				if got := hdr.Get("Content-Encoding") == "gzip"; got != tc.gzip {
+					t.Errorf("%s: Content-Encoding %q, want gzip = %v", method, hdr.Get("Content-Encoding"), tc.gzip)
+				}
+				if vary := strings.Join(hdr.Values("Vary"), ","); !strings.Contains(vary, "Accept-Encoding") {
+					t.Errorf("%s: Vary = %q, want Accept-Encoding in it", method, vary)
+				}
+				if method == http.MethodHead {
+					if rec.Body.Len() != 0 {
+						t.Errorf("HEAD: body of %d bytes", rec.Body.Len())
+					}
+					get := serve(h, http.MethodGet, "/metrics", http.Header{"Accept-Encoding": {tc.acceptEncoding}})
+					if got, want := hdr.Get("Content-Length"), strconv.Itoa(get.Body.Len()); got != want {
+						t.Errorf("HEAD: Content-Length %s, want %s", got, want)
+					}
+					continue
+				}
+				if got, want := hdr.Get("Content-Length"), strconv.Itoa(rec.Body.Len()); got != want {
+					t.Errorf("GET: Content-Length %s, body %s bytes", got, want)
+				}
+				body := rec.Body.String()
+				if tc.gzip {
+					body = gunzip(t, rec.Body.Bytes())
+				}
+				if body != plain {
+					t.Errorf("GET: body differs from the uncompressed one:\n%s", body)
+				}
+			}
+		})
+	}
+}
+
+// TestHandlerFormats checks that each format is served with its own
+// Content-Type when the Accept header names it, whatever formats exist.
+func TestHandlerFormats(t *testing.T) {
+	reg := handlerRegistry(t)
+	h := Handler(reg)
+	for _, f := range formats() {
+		t.Run(f.String(), func(t *testing.T) {
+			rec := serve(h, http.MethodGet, "/metrics", http.Header{"Accept": {f.ContentType()}})
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			if got := rec.Header().Get("Content-Type"); got != f.ContentType() {
+				t.Errorf("Content-Type = %q, want %q", got, f.ContentType())
+			}
+			want, err := reg.Append(context.Background(), nil, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(rec.Body.Bytes(), want) {
+				t.Errorf("body differs from Append's:\n%q\nwant:\n%q", rec.Body.Bytes(), want)
+			}
+		})
+	}
+}
+
+func TestHandlerNameFilter(t *testing.T) {
+	h := Handler(handlerRegistry(t))
+	for _, tc := range []struct {
+		query string
+		want  []string // the sample lines, in order
+	}{
+		{"", []string{"a 1", "b 2", "c 3", "hits_total 4"}},
+		{"?name[]=a", []string{"a 1"}},
+		{"?name[]=a&name[]=c", []string{"a 1", "c 3"}},
+		{"?name%5B%5D=c&name%5B%5D=b", []string{"b 2", "c 3"}},
+		{"?name[]=hits_total", []string{"hits_total 4"}},
+		{"?name[]=missing", nil},
+		{"?name[]=", nil},
+		{"?other=x", []string{"a 1", "b 2", "c 3", "hits_total 4"}},
+		{"?name=a", []string{"a 1", "b 2", "c 3", "hits_total 4"}},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			rec := serve(h, http.MethodGet, "/metrics"+tc.query, nil)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d", rec.Code)
+			}
+			if got := samples(rec.Body.String()); strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("samples %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHandlerCreatedSamples(t *testing.T) {
+	reg := handlerRegistry(t)
+	openMetrics := Format(-1)
+	for _, f := range formats() {
+		if strings.Contains(f.ContentType(), "openmetrics") {
+			openMetrics = f
+		}
+	}
+	if openMetrics < 0 {
+		t.Skip("no OpenMetrics format yet")
+	}
+	accept := http.Header{"Accept": {openMetrics.ContentType()}}
+	for _, tc := range []struct {
+		name    string
+		opts    []HandlerOption
+		created bool
+	}{
+		{"default", nil, false},
+		{"WithCreatedSamples", []HandlerOption{WithCreatedSamples()}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := serve(Handler(reg, tc.opts...), http.MethodGet, "/metrics", accept)
+			if got := rec.Header().Get("Content-Type"); got != openMetrics.ContentType() {
+				t.Fatalf("Content-Type %q, want %q", got, openMetrics.ContentType())
+			}
+			if got := strings.Contains(rec.Body.String(), "hits_created"); got != tc.created {
+				t.Errorf("hits_created present = %v, want %v:\n%s", got, tc.created, rec.Body)
+			}
+		})
+	}
+	// The text format has no _created samples, with the option or not.
+	rec := serve(Handler(reg, WithCreatedSamples()), http.MethodGet, "/metrics", nil)
+	if strings.Contains(rec.Body.String(), "_created") {
+		t.Errorf("text format with _created samples:\n%s", rec.Body)
+	}
+}
+
+func TestHandlerErrorHandling(t *testing.T) {
+	newReg := func(t *testing.T) *Registry {
+		reg := handlerRegistry(t)
+		reg.MustRegister(collectorFunc{names: []string{"broken"}, fn: func(ctx context.Context, w *MetricWriter) error {
+			return errors.New("backend unreachable")
+		}})
+		reg.MustRegister(collectorFunc{names: []string{"panicky"}, fn: func(ctx context.Context, w *MetricWriter) error {
+			panic("collector bug")
+		}})
+		return reg
+	}
+	for _, tc := range []struct {
+		name string
+		opts []HandlerOption
+		code int
+		body []string // substrings of the body
+		not  []string // strings the body must not hold
+	}{
+		{"default", nil, http.StatusOK, []string{"a 1\n", "c 3\n"}, []string{"backend unreachable"}},
+		{"ContinueOnError", []HandlerOption{WithErrorHandling(ContinueOnError)}, http.StatusOK, []string{"a 1\n", "hits_total 4\n"}, []string{"panicked"}},
+		{"HTTPErrorOnError", []HandlerOption{WithErrorHandling(HTTPErrorOnError)}, http.StatusInternalServerError,
+			[]string{"backend unreachable", `"panicky" panicked: collector bug`}, []string{"a 1", "# TYPE"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, logged := bufLogger()
+			h := Handler(newReg(t), append(tc.opts, WithErrorLog(l))...)
+			rec := serve(h, http.MethodGet, "/metrics", http.Header{"Accept-Encoding": {"gzip"}})
+			if rec.Code != tc.code {
+				t.Fatalf("status %d, want %d:\n%s", rec.Code, tc.code, rec.Body)
+			}
+			body := rec.Body.String()
+			if rec.Header().Get("Content-Encoding") == "gzip" {
+				body = gunzip(t, rec.Body.Bytes())
+			}
+			for _, s := range tc.body {
+				if !strings.Contains(body, s) {
+					t.Errorf("body lacks %q:\n%s", s, body)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(body, s) {
+					t.Errorf("body holds %q:\n%s", s, body)
+				}
+			}
+			for _, s := range []string{"backend unreachable", "collector bug"} {
+				if !strings.Contains(logged.String(), s) {
+					t.Errorf("log lacks %q: %q", s, logged)
+				}
+			}
+		})
+	}
+}
+
+// panickyWriter is a ResponseWriter whose Write panics.
+type panickyWriter struct{ *httptest.ResponseRecorder }
+
+func (panickyWriter) Write([]byte) (int, error) { panic("writer bug") }
+
+func TestHandlerRecoversPanics(t *testing.T) {
+	l, logged := bufLogger()
+	h := Handler(handlerRegistry(t), WithErrorLog(l))
+	w := panickyWriter{httptest.NewRecorder()}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("ServeHTTP panicked: %v", p)
+			}
+		}()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	}()
+	if !strings.Contains(logged.String(), "panicked: writer bug") {
+		t.Errorf("log %q lacks the panic", logged)
+	}
+
+	// http.ErrAbortHandler is how a handler asks the server to abort the
+	// response; it must go through.
+	h = Handler(handlerRegistry(t), WithErrorLog(l))
+	w = panickyWriter{httptest.NewRecorder()}
+	defer func() {
+		if p := recover(); p != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
+		}
+	}()
+	h.ServeHTTP(abortWriter{w}, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+}
+
+type abortWriter struct{ panickyWriter }
+
+func (abortWriter) Write([]byte) (int, error) { panic(http.ErrAbortHandler) }
+
+// gate is a custom collector that blocks each scrape until it is released
+// or the scrape's context is done, and reports both.
+type gate struct {
+	entered chan struct{} // receives once per scrape that reached Collect
+	release chan struct{} // closed to let scrapes go on
+	sawDone chan error    // receives ctx's error when a scrape saw ctx done
+	// ignoreCtx makes Collect wait for release alone.
+	ignoreCtx bool
+}
+
+func newGate() *gate {
+	return &gate{entered: make(chan struct{}, 16), release: make(chan struct{}), sawDone: make(chan error, 16)}
+}
+
+func (g *gate) Describe() []string { return []string{"gated"} }
+
+func (g *gate) Collect(ctx context.Context, w *MetricWriter) error {
+	g.entered <- struct{}{}
+	if g.ignoreCtx {
+		<-g.release
+	} else {
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			g.sawDone <- ctx.Err()
+			return ctx.Err()
+		}
+	}
+	w.Gauge("gated", "Collected behind a gate.", 1, nil)
+	return nil
+}
+
+// waitFor receives from ch or fails the test after a generous delay.
+func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+func TestHandlerMaxRequestsInFlight(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  []HandlerOption
+		limit int // 0: none
+	}{
+		{"limit 1", []HandlerOption{WithMaxRequestsInFlight(1)}, 1},
+		{"limit 3", []HandlerOption{WithMaxRequestsInFlight(3)}, 3},
+		{"limit 2 with timeout", []HandlerOption{WithMaxRequestsInFlight(2), WithTimeout(time.Minute)}, 2},
+		{"no limit", []HandlerOption{WithMaxRequestsInFlight(0)}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry()
+			g := newGate()
+			reg.MustRegister(g)
+			h := Handler(reg, tc.opts...)
+
+			// Hold as many scrapes as the limit lets in (4 without one)
+			// at the gate.
+			held := tc.limit
+			if held == 0 {
+				held = 4
+			}
+			codes := make(chan int, held)
+			for range held {
+				go func() { codes <- serve(h, http.MethodGet, "/metrics", nil).Code }()
+			}
+			for range held {
+				waitFor(t, g.entered, "a scrape to reach the collector")
+			}
+			// A further scrape is refused at once, or held too without a
+			// limit.
+			if tc.limit > 0 {
+				start := time.Now()
+				rec := serve(h, http.MethodGet, "/metrics", nil)
+				if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "too many scrapes") {
+					t.Errorf("scrape beyond the limit: status %d %q, want 503 too many scrapes", rec.Code, rec.Body)
+				}
+				if d := time.Since(start); d > 5*time.Second {
+					t.Errorf("scrape beyond the limit answered after %v, want at once", d)
+				}
+			} else {
+				go func() { codes <- serve(h, http.MethodGet, "/metrics", nil).Code }()
+				waitFor(t, g.entered, "a further scrape to reach the collector")
+				held++
+			}
+			close(g.release)
+			for range held {
+				if code := waitFor(t, codes, "a held scrape to end"); code != http.StatusOK {
+					t.Errorf("held scrape: status %d, want 200", code)
+				}
+			}
+			// Every place is free again.
+			for range max(tc.limit, 1) {
+				eventuallyOK(t, h)
+			}
+		})
+	}
+}
+
+// eventuallyOK scrapes h until it answers 200: a collection that ended
+// frees its place in flight a moment after the collector returns.
+func eventuallyOK(t *testing.T, h http.Handler) *httptest.ResponseRecorder {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rec := serve(h, http.MethodGet, "/metrics", nil)
+		if rec.Code == http.StatusOK {
+			return rec
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scrape: status %d, want 200:\n%s", rec.Code, rec.Body)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestHandlerTimeout(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	for _, tc := range []struct {
+		name      string
+		ignoreCtx bool // the collector ignores ctx: the handler answers anyway
+		mode      ErrorHandling
+	}{
+		{"collector honours ctx", false, ContinueOnError},
+		{"collector honours ctx, HTTPErrorOnError", false, HTTPErrorOnError},
+		{"collector ignores ctx", true, ContinueOnError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := handlerRegistry(t)
+			g := newGate()
+			g.ignoreCtx = tc.ignoreCtx
+			reg.MustRegister(g)
+			l, logged := bufLogger()
+			h := Handler(reg, WithTimeout(timeout), WithErrorHandling(tc.mode), WithMaxRequestsInFlight(1), WithErrorLog(l))
+
+			start := time.Now()
+			rec := serve(h, http.MethodGet, "/metrics", nil)
+			elapsed := time.Since(start)
+			if rec.Code != http.StatusServiceUnavailable {
+				t.Fatalf("status %d, want 503:\n%s", rec.Code, rec.Body)
+			}
+			if !strings.Contains(rec.Body.String(), "longer than the timeout of 100ms") {
+				t.Errorf("body %q does not name the timeout", rec.Body)
+			}
+			if strings.Contains(rec.Body.String(), "a 1") {
+				t.Errorf("partial metrics served on timeout:\n%s", rec.Body)
+			}
+			if elapsed < timeout || elapsed > timeout+5*time.Second {
+				t.Errorf("answered after %v, want about %v", elapsed, timeout)
+			}
+			if !strings.Contains(logged.String(), "timeout") {
+				t.Errorf("log %q does not mention the timeout", logged)
+			}
+			if tc.ignoreCtx {
+				// The collection goes on and keeps its place in flight.
+				if rec := serve(h, http.MethodGet, "/metrics", nil); rec.Code != http.StatusServiceUnavailable {
+					t.Errorf("scrape while the abandoned one runs: status %d, want 503", rec.Code)
+				}
+				close(g.release)
+				// Once it ends, its place is free again.
+				eventuallyOK(t, h)
+				return
+			}
+			if err := waitFor(t, g.sawDone, "the collector to see ctx done"); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("collector saw %v, want context.DeadlineExceeded", err)
+			}
+			// A scrape within the timeout is served.
+			close(g.release)
+			if rec := eventuallyOK(t, h); !strings.Contains(rec.Body.String(), "gated 1") {
+				t.Errorf("scrape in time lacks gated 1:\n%s", rec.Body)
+			}
+		})
+	}
+}
+
+// TestHandlerClientGone checks that a client going away cancels the
+// collection through the request's context.
+func TestHandlerClientGone(t *testing.T) {
+	for _, opts := range [][]HandlerOption{nil, {WithTimeout(time.Minute)}} {
+		reg := NewRegistry()
+		g := newGate()
+		reg.MustRegister(g)
+		l, logged := bufLogger()
+		h := Handler(reg, append(opts, WithErrorLog(l))...)
+		ctx, cancel := context.WithCancel(context.Background())
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil).WithContext(ctx)
+		rec := httptest.NewRecorder()
+		done := make(chan struct{})
+		go func() { h.ServeHTTP(rec, req); close(done) }()
+		waitFor(t, g.entered, "the scrape to reach the collector")
+		cancel()
+		if err := waitFor(t, g.sawDone, "the collector to see ctx done"); !errors.Is(err, context.Canceled) {
+			t.Errorf("collector saw %v, want context.Canceled", err)
+		}
+		waitFor(t, done, "ServeHTTP to return")
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("status %d, want 503", rec.Code)
+		}
+		if logged.String() != "" {
+			t.Errorf("a client going away was logged: %q", logged)
+		}
+	}
+}
+
+// TestHandlerOverHTTP runs the handler behind a real server, where the
+// transport decompresses gzip and HEAD has no body.
+func TestHandlerOverHTTP(t *testing.T) {
+	srv := httptest.NewServer(Handler(handlerRegistry(t)))
+	defer srv.Close()
+	client := srv.Client()
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !resp.Uncompressed || !strings.Contains(string(body), "hits_total 4") {
+		t.Errorf("GET: status %d, uncompressed by the transport %v:\n%s", resp.StatusCode, resp.Uncompressed, body)
+	}
+	resp, err = client.Head(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.ContentLength <= 0 {
+		t.Errorf("HEAD: status %d, Content-Length %d", resp.StatusCode, resp.ContentLength)
+	}
+}
+
+// TestHandlerConcurrent runs many scrapes at once under the race detector.
+func TestHandlerConcurrent(t *testing.T) {
+	reg := handlerRegistry(t)
+	h := Handler(reg, WithTimeout(time.Minute))
+	want := serve(h, http.MethodGet, "/metrics", nil).Body.String()
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hdr := http.Header{}
+			if i%2 == 0 {
+				hdr.Set("Accept-Encoding", "gzip")
+			}
+			rec := serve(h, http.MethodGet, "/metrics", hdr)
+			body := rec.Body.String()
+			if i%2 == 0 {
+				zr, err := gzip.NewReader(rec.Body)
+				if err != nil {
+					t.Errorf("scrape %d: %v", i, err)
+					return
+				}
+				b, err := io.ReadAll(zr)
+				if err != nil {
+					t.Errorf("scrape %d: %v", i, err)
+				}
+				body = string(b)
+			}
+			if body != want {
+				t.Errorf("scrape %d differs:\n%s", i, body)
+			}
+		}()
+	}
+	wg.Wait()
+}
