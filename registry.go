@@ -213,7 +213,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	var w *MetricWriter
 	var errs []error
 	for _, e := range entries {
-		if e.fb != nil {
+		if e.fb != nil || !wanted(e.c, only) {
 			continue
 		}
 		if w == nil {
@@ -257,6 +257,21 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// wanted reports whether a custom collector may write one of the families
+// a name[] filter asks for. A collector that describes no names might.
+func wanted(c Collector, only map[string]bool) bool {
+	if only == nil {
+		return true
+	}
+	names := c.Describe()
+	for _, n := range names {
+		if only[n] {
+			return true
+		}
+	}
+	return len(names) == 0
 }
 
 // encodeFamily writes one built-in family, turning a panic (from a

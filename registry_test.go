@@ -196,3 +196,20 @@ func TestCollectOutsideRegistry(t *testing.T) {
 		t.Fatalf("Collect with a cancelled context = %v", err)
 	}
 }
+
+func TestNameFilterSkipsUnwantedCollectors(t *testing.T) {
+	reg := NewRegistry()
+	Must(NewGauge("a", "h", WithRegistry(reg))).Set(1)
+	ran := 0
+	reg.MustRegister(collectorFunc{names: []string{"slow"}, fn: func(context.Context, *MetricWriter) error {
+		ran++
+		return errors.New("backend down")
+	}})
+	out, err := reg.render(context.Background(), nil, FormatText, renderOptions{names: map[string]bool{"a": true}})
+	if err != nil || ran != 0 || !strings.Contains(string(out), "a 1\n") {
+		t.Fatalf("filtered scrape: %q, %v, collector ran %d times", out, err, ran)
+	}
+	if _, err := reg.Append(context.Background(), nil, FormatText); err == nil || ran != 1 {
+		t.Fatalf("unfiltered scrape: %v, ran %d", err, ran)
+	}
+}
