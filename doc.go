@@ -58,11 +58,29 @@
 //
 // # Exposition
 //
+// Three formats are written straight from the metrics' state: the text
+// format 0.0.4 ([FormatText]), OpenMetrics 1.0 ([FormatOpenMetrics]: counters
+// as _total samples, units from [WithUnit], exemplars, # EOF) and the
+// delimited protobuf format ([FormatProtobuf]). [NegotiateFormat] picks one
+// from an Accept header as Prometheus sends it; no header, or one that asks
+// for nothing prom writes, means text. Exemplars are attached with
+// [CounterSeries.AddWithExemplar] and [HistogramSeries.ObserveWithExemplar].
+//
 // [Render] returns a registry's metrics and their Content-Type, for any
-// framework; [Handler] serves them to any mux, with gzip when the scraper
-// asks for it. Families come out in name order and series in creation
-// order. A collector that fails or panics is left out and reported; the
-// rest of the scrape is served.
+// framework, as aioprometheus's render does; [Registry.Append] appends a
+// chosen format to a buffer. Families come out in name order and series in
+// creation order. A collector that fails or panics is left out and
+// reported; the rest of the scrape is served and stays well-formed.
+//
+// # Serving
+//
+// [Handler] serves a registry to any mux: it negotiates the format, answers
+// GET and HEAD, compresses with gzip when asked, and takes options for the
+// error mode, a limit on concurrent scrapes, a timeout that cancels
+// collection, and _created samples; it honours Prometheus' name[] filter.
+// [Service] is aioprometheus's dedicated metrics server: set its address,
+// path, registry, TLS and basic auth, call Start, read its URLs, and Stop
+// it when done.
 //
 // # Performance considerations
 //
