@@ -54,6 +54,22 @@ func validLabelName(s string) bool {
 	return true
 }
 
+// CheckMetricName returns an error wrapping [ErrInvalidName] unless name
+// is a valid metric name: [a-zA-Z_:][a-zA-Z0-9_:]*.
+func CheckMetricName(name string) error { return checkMetricName(name) }
+
+// CheckLabelName returns an error wrapping [ErrInvalidName] unless name is
+// a valid label name: [a-zA-Z_][a-zA-Z0-9_]*, not beginning with __.
+func CheckLabelName(name string) error {
+	if !validLabelName(name) {
+		return fmt.Errorf("prom: %w: label name %q must match [a-zA-Z_][a-zA-Z0-9_]*", ErrInvalidName, name)
+	}
+	if strings.HasPrefix(name, "__") {
+		return fmt.Errorf("prom: %w: label name %q: the prefix __ is reserved", ErrInvalidName, name)
+	}
+	return nil
+}
+
 func checkMetricName(name string) error {
 	if !validMetricName(name) {
 		return fmt.Errorf("prom: %w: metric name %q must match [a-zA-Z_:][a-zA-Z0-9_:]*", ErrInvalidName, name)

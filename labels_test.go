@@ -143,3 +143,19 @@ func TestManyLabels(t *testing.T) {
 		t.Fatalf("Get = %v, %v", v, ok)
 	}
 }
+
+func TestExportedNameChecks(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		metric, label bool
+	}{
+		{"a_b", true, true}, {"a:b", true, false}, {"__a", true, false}, {"1a", false, false}, {"", false, false}, {"a-b", false, false},
+	} {
+		if err := CheckMetricName(tt.name); (err == nil) != tt.metric || err != nil && !errors.Is(err, ErrInvalidName) {
+			t.Errorf("CheckMetricName(%q) = %v", tt.name, err)
+		}
+		if err := CheckLabelName(tt.name); (err == nil) != tt.label || err != nil && !errors.Is(err, ErrInvalidName) {
+			t.Errorf("CheckLabelName(%q) = %v", tt.name, err)
+		}
+	}
+}
