@@ -92,27 +92,10 @@ func checkGroupingLabel(name, value string) error {
 	switch {
 	case name == "job":
 		return fmt.Errorf("push: %w: the grouping key cannot hold the label job: the job name is New's second argument", ErrInvalidGrouping)
-	case !validLabelName(name):
-		return fmt.Errorf("push: %w: grouping label name %q must match [a-zA-Z_][a-zA-Z0-9_]*", ErrInvalidGrouping, name)
-	case strings.HasPrefix(name, "__"):
-		return fmt.Errorf("push: %w: grouping label name %q: the prefix __ is reserved", ErrInvalidGrouping, name)
+	case prom.CheckLabelName(name) != nil:
+		return fmt.Errorf("push: %w: grouping label: %w", ErrInvalidGrouping, prom.CheckLabelName(name))
 	case !utf8.ValidString(value):
 		return fmt.Errorf("push: %w: the value %q of grouping label %q is not valid UTF-8", ErrInvalidGrouping, value, name)
 	}
 	return nil
-}
-
-// validLabelName reports whether s matches [a-zA-Z_][a-zA-Z0-9_]*, the
-// label names the Pushgateway accepts in its URL path.
-func validLabelName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' && i > 0) {
-			return false
-		}
-	}
-	return true
 }
