@@ -1,0 +1,252 @@
+package promchi_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/promgo/prom"
+	promchi "github.com/promgo/prom/contrib/chi"
+	"github.com/promgo/prom/httpmetrics"
+)
+
+// newRouter is the aioprometheus FastAPI example's app on chi, plus a
+// mounted API, a panicking route, a streaming route and a hijacking one.
+func newRouter(t *testing.T, reg *prom.Registry, opts ...httpmetrics.Option) *chi.Mux {
+	t.Helper()
+	mw, err := promchi.New(append([]httpmetrics.Option{httpmetrics.WithRegistry(reg)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	r.Use(mw)
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "chi") })
+	r.Get("/users/{user_id}", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, chi.URLParam(r, "user_id"))
+	})
+	r.Get("/boom", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	r.Get("/stream", func(w http.ResponseWriter, r *http.Request) {
+		for i := range 3 {
+			fmt.Fprintf(w, "event %d\n", i)
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				t.Errorf("Flush: %v", err)
+			}
+		}
+	})
+	r.Get("/ws", func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n")
+		brw.Flush()
+	})
+	r.Handle("/metrics", prom.Handler(reg))
+	r.Route("/api", func(r chi.Router) {
+		r.Get("/files/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
+	})
+	return r
+}
+
+func serve(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	s := httptest.NewUnstartedServer(h)
+	s.Config.ErrorLog = log.New(testWriter{t}, "", 0)
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func do(t *testing.T, s *httptest.Server, method, path string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A fresh connection for each request: the transport retries a GET
+	// whose reused connection was closed without an answer, as a panic
+	// closes it, and the retry would count twice.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0 // the server closed the connection: a panic
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func counter(t *testing.T, reg *prom.Registry, name string, labels prom.Labels) float64 {
+	t.Helper()
+	c, ok := reg.Get(name)
+	if !ok {
+		t.Fatalf("%s is not registered", name)
+	}
+	v, _ := c.(*prom.Counter).Get(labels)
+	return v
+}
+
+func want(t *testing.T, reg *prom.Registry, name string, labels prom.Labels, value float64) {
+	t.Helper()
+	if got := counter(t, reg, name, labels); got != value {
+		body, _, _ := prom.Render(reg, "")
+		t.Errorf("%s%v = %v, want %v; exposition:\n%s", name, labels, got, value, body)
+	}
+}
+
+func TestChi(t *testing.T) {
+	reg := prom.NewRegistry()
+	s := serve(t, newRouter(t, reg))
+
+	for _, c := range []struct {
+		method, path string
+		code         int
+	}{
+		{"GET", "/", 200},
+		{"GET", "/users/1", 200},
+		{"GET", "/users/2", 200},
+		{"GET", "/api/files/7", 202},
+		{"GET", "/api/files/8", 202},
+		{"GET", "/no/such/page", 404},
+		{"GET", "/api/nothing", 404},
+		{"POST", "/users/1", 405},
+		{"FOO", "/users/1", 405},
+		{"GET", "/metrics", 200},
+		{"GET", "/boom", 0},
+		{"GET", "/stream", 200},
+	} {
+		if got := do(t, s, c.method, c.path); got != c.code {
+			t.Errorf("%s %s: status %d, want %d", c.method, c.path, got, c.code)
+		}
+	}
+
+	req := httpmetrics.RequestsName
+	resp := httpmetrics.ResponsesName
+	want(t, reg, req, prom.Labels{"method": "GET", "route": "/users/{user_id}"}, 2)
+	want(t, reg, resp, prom.Labels{"method": "GET", "route": "/users/{user_id}", "code": "200"}, 2)
+	want(t, reg, req, prom.Labels{"method": "GET", "route": "/"}, 1)
+	want(t, reg, req, prom.Labels{"method": "GET", "route": "/api/files/{id}"}, 2)
+	want(t, reg, resp, prom.Labels{"method": "GET", "route": "/api/files/{id}", "code": "202"}, 2)
+	want(t, reg, resp, prom.Labels{"method": "GET", "route": httpmetrics.Unmatched, "code": "404"}, 1)
+	want(t, reg, resp, prom.Labels{"method": "POST", "route": httpmetrics.Unmatched, "code": "405"}, 1)
+	want(t, reg, resp, prom.Labels{"method": "other", "route": httpmetrics.Unmatched, "code": "405"}, 1)
+	// Under a mounted router, a path it does not know has the mount's
+	// pattern: one series per mount.
+	want(t, reg, resp, prom.Labels{"method": "GET", "route": "/api/*", "code": "404"}, 1)
+	want(t, reg, resp, prom.Labels{"method": "GET", "route": "/stream", "code": "200"}, 1)
+	want(t, reg, httpmetrics.PanicsName, prom.Labels{"method": "GET", "route": "/boom"}, 1)
+	want(t, reg, resp, prom.Labels{"method": "GET", "route": "/boom", "code": "500"}, 1)
+	want(t, reg, req, prom.Labels{"method": "GET", "route": "/metrics"}, 0)
+
+	c, _ := reg.Get(req)
+	for labels := range c.(*prom.Counter).All() {
+		if strings.Contains(labels["route"], "such") || strings.Contains(labels["route"], "nothing") {
+			t.Errorf("a raw path became a route: %v", labels)
+		}
+	}
+}
+
+// TestChiRecoverer puts chi's Recoverer before the metrics: it answers 500
+// to the panic that the metrics middleware lets through.
+func TestChiRecoverer(t *testing.T) {
+	reg := prom.NewRegistry()
+	mw, err := promchi.New(httpmetrics.WithRegistry(reg), httpmetrics.WithGroupedStatusCodes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer, mw)
+	r.Get("/boom/{n}", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	s := serve(t, r)
+	for i := range 2 {
+		if got := do(t, s, "GET", fmt.Sprintf("/boom/%d", i)); got != 500 {
+			t.Errorf("status %d, want 500 from Recoverer", got)
+		}
+	}
+	want(t, reg, httpmetrics.PanicsName, prom.Labels{"method": "GET", "route": "/boom/{n}"}, 2)
+	want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": "/boom/{n}", "code": "5xx"}, 2)
+}
+
+func TestChiHijack(t *testing.T) {
+	reg := prom.NewRegistry()
+	s := serve(t, newRouter(t, reg))
+	conn, err := net.Dial("tcp", s.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", resp.StatusCode)
+	}
+	// The handler closes the connection as it returns; the recording
+	// follows.
+	io.Copy(io.Discard, conn)
+	deadline := time.Now().Add(5 * time.Second)
+	for counter(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/ws"}) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	want(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/ws"}, 1)
+	c, _ := reg.Get(httpmetrics.ResponsesName)
+	for labels := range c.(*prom.Counter).All() {
+		t.Errorf("a hijacked connection was counted as a response: %v", labels)
+	}
+}
+
+// TestSameMetricsAsCore checks that chi records the metrics that the core
+// middleware records, with the same names and label names.
+func TestSameMetricsAsCore(t *testing.T) {
+	chiReg, coreReg := prom.NewRegistry(), prom.NewRegistry()
+	serveOnce := func(h http.Handler) { do(t, serve(t, h), "GET", "/users/1") }
+	serveOnce(newRouter(t, chiReg, httpmetrics.WithSizes()))
+	mw, err := httpmetrics.New(httpmetrics.WithRegistry(coreReg), httpmetrics.WithSizes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{user_id}", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.PathValue("user_id"))
+	})
+	serveOnce(mw.Wrap(mux))
+	if a, b := shape(t, chiReg), shape(t, coreReg); a != b {
+		t.Errorf("chi records\n%s\nthe core middleware\n%s", a, b)
+	}
+}
+
+// shape is the exposition's lines without the durations' values.
+func shape(t *testing.T, reg *prom.Registry) string {
+	body, _, err := prom.Render(reg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(body), "\n") {
+		if i := strings.LastIndexByte(l, ' '); i > 0 && strings.HasPrefix(l, httpmetrics.DurationName) {
+			l = l[:i]
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Logf("server: %s", strings.SplitN(string(p), "\n", 2)[0])
+	return len(p), nil
+}

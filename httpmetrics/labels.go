@@ -1,0 +1,116 @@
+package httpmetrics
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// The label values that stand for many requests, so that scanners sending
+// random paths and invented methods create no new series.
+const (
+	// Unmatched is the route of a request that matched no route: a 404 or
+	// 405 from the router, or a redirect the router made up.
+	Unmatched = "unmatched"
+	// OtherMethod is the method of a request whose method is neither one of
+	// the nine that net/http names (http.MethodGet and so on) nor one given
+	// to [WithMethods].
+	OtherMethod = "other"
+)
+
+// method returns the method label for m: m itself when it is known, as a
+// string that does not keep the request alive, or OtherMethod.
+func (mw *Middleware) method(m string) string {
+	switch m {
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodHead:
+		return http.MethodHead
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodPatch:
+		return http.MethodPatch
+	case http.MethodDelete:
+		return http.MethodDelete
+	case http.MethodConnect:
+		return http.MethodConnect
+	case http.MethodOptions:
+		return http.MethodOptions
+	case http.MethodTrace:
+		return http.MethodTrace
+	}
+	for _, known := range mw.methods {
+		if m == known {
+			return known
+		}
+	}
+	return OtherMethod
+}
+
+// codeText holds the label values of the status codes 100 to 599.
+var codeText = func() (t [600]string) {
+	for c := 100; c < len(t); c++ {
+		t[c] = strconv.Itoa(c)
+	}
+	return t
+}()
+
+// classText holds the label values of the status code classes.
+var classText = [10]string{"0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx", "9xx"}
+
+// code returns the label value of a status code.
+func (mw *Middleware) code(c int) string {
+	switch {
+	case mw.group && c >= 0 && c < 1000:
+		return classText[c/100]
+	case c >= 100 && c < len(codeText):
+		return codeText[c]
+	}
+	// net/http refuses codes outside 100-999, so these stay few.
+	return strconv.Itoa(c)
+}
+
+// muxRoute returns the route that http.ServeMux matched for r, read from
+// r.Pattern once the mux has served r: the pattern without its method
+// ("GET /users/{id}" gives "/users/{id}"), or "" when no pattern matched.
+func muxRoute(r *http.Request, code int) string {
+	p := r.Pattern
+	if p == "" {
+		return ""
+	}
+	// For a CONNECT request to /x where only /x/ is registered, ServeMux
+	// redirects and sets the pattern to the request's own path plus a
+	// slash, which a client chooses freely.
+	if r.Method == http.MethodConnect && code == http.StatusTemporaryRedirect {
+		return ""
+	}
+	if i := strings.IndexAny(p, " \t"); i >= 0 {
+		p = strings.TrimLeft(p[i+1:], " \t")
+	}
+	return p
+}
+
+// SetRoute sets the route label of the request whose ResponseWriter is w,
+// for handlers behind [Middleware.Wrap] that know their route better than
+// the middleware can tell: routers other than [http.ServeMux], or a
+// ServeMux mounted under another one with [http.StripPrefix] (whose
+// pattern lacks the prefix). It finds the middleware's writer through w's
+// Unwrap methods and reports whether it did. The route must be a template
+// (/users/{id}), never a raw path, or every path becomes a series; ""
+// records the request as [Unmatched]. The last call wins, and it overrides
+// [WithRouteFunc].
+func SetRoute(w http.ResponseWriter, route string) bool {
+	for {
+		switch rw := w.(type) {
+		case *responseWriter:
+			rw.route, rw.routeSet = route, true
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = rw.Unwrap()
+		default:
+			return false
+		}
+	}
+}

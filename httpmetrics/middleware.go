@@ -1,0 +1,237 @@
+package httpmetrics
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Middleware records HTTP metrics for the requests it sees. Create it with
+// [New]; [Middleware.Wrap] instruments an http.Handler, and
+// [Middleware.Observe] is the same recording for router adapters.
+//
+// A Middleware is safe for concurrent use. Several Middlewares created with
+// the same registry and options share one set of metrics.
+type Middleware struct {
+	m        *metrics
+	group    bool
+	methods  []string
+	exact    []string
+	prefixes []string
+	route    func(*http.Request) string
+}
+
+// New creates the metrics in the registry (see [WithRegistry]) and returns
+// a Middleware that records into them. When an earlier New created them in
+// that registry already, the new Middleware records into the same metrics;
+// New fails when a metric name is taken by a metric of another type or with
+// other labels or buckets, and on invalid options (a namespace or constant
+// label that makes an invalid name, unsorted buckets). A metric has one set
+// of constant labels: a second New with other [WithConstLabels] records
+// under the first one's (prom offers no way yet to compare them), so give
+// servers that share a registry the same constant labels, or a registry
+// each.
+func New(opts ...Option) (*Middleware, error) {
+	c := config{metricsPath: defaultMetricsPath}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&c)
+		}
+	}
+	m, err := newMetrics(&c)
+	if err != nil {
+		return nil, err
+	}
+	mw := &Middleware{
+		m:        m,
+		group:    c.group,
+		methods:  c.methods,
+		exact:    c.exact,
+		prefixes: c.prefixes,
+		route:    c.route,
+	}
+	if c.metricsPath != "" {
+		mw.exact = append(mw.exact[:len(mw.exact):len(mw.exact)], c.metricsPath)
+	}
+	return mw, nil
+}
+
+// Wrap returns next instrumented; its type, func(http.Handler)
+// http.Handler, fits any router's Use. By default the route is the pattern
+// that [http.ServeMux] matched, so wrap the mux itself (or let the mux call
+// the wrapped handler): the mux sets the pattern on the request it receives,
+// and a middleware in between that replaces the request
+// (r.WithContext(...)) hides it, and every request is then [Unmatched].
+// Put such middlewares outside:
+//
+//	handler := requestID(mw.Wrap(mux))
+//
+// [WithRouteFunc] and [SetRoute] name the route for other routers.
+//
+// The wrapped handler sees one ResponseWriter wrapper whose Unwrap method
+// returns the original writer, so [http.ResponseController] reaches it;
+// the wrapper also implements http.Flusher, http.Hijacker, http.Pusher
+// and io.ReaderFrom (they return [http.ErrNotSupported] where the original
+// writer cannot).
+func (mw *Middleware) Wrap(next http.Handler) http.Handler {
+	return &handler{mw: mw, next: next}
+}
+
+type handler struct {
+	mw   *Middleware
+	next http.Handler
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	mw := h.mw
+	if mw.excluded(r.URL.Path) {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	rw := &responseWriter{rw: w}
+	s := mw.begin(r)
+	returned := false
+	defer func() {
+		o := Observation{Code: rw.code, ResponseSize: rw.size, Hijacked: rw.hijacked}
+		switch {
+		case rw.routeSet:
+			o.Route = rw.route
+		case mw.route != nil:
+			o.Route = mw.route(r)
+		default:
+			o.Route = muxRoute(r, rw.code)
+		}
+		mw.end(&s, o, !returned)
+	}()
+	h.next.ServeHTTP(rw, r)
+	returned = true
+}
+
+// Observation is what a router adapter reports about a request to
+// [Middleware.Observe].
+type Observation struct {
+	// Route is the route template that the router matched, such as
+	// /users/{id}, or "" when it matched none: then the request is
+	// recorded with the route [Unmatched]. It must never be the raw path.
+	Route string
+	// Code is the final status code sent, or 0 when none was: then the
+	// response is recorded as 200 (what net/http sends for a handler that
+	// writes nothing) after a normal return and as 500 after a panic.
+	Code int
+	// ResponseSize is the number of response body bytes written.
+	ResponseSize int64
+	// Hijacked reports that the handler took over the connection: the
+	// request is recorded in the requests counter (and the panics counter
+	// if it panicked) and nowhere else, so no status code is made up for
+	// it.
+	Hijacked bool
+}
+
+// Observe records one request for a router adapter. It calls serve, which
+// runs the router's handler chain for r, then report, which returns what
+// only the router knows (route, status, size, hijacking), and records the
+// request; the in-flight gauge counts it while serve runs. When serve
+// panics, report is still called, with panicked true (it is also true
+// after runtime.Goexit), and after the recording the panic goes on with
+// its value and stack untouched, to the framework's or the server's
+// recovery: Observe never recovers. Requests to excluded paths are served
+// and not recorded: report is not called. Observe keeps neither function,
+// and does not allocate unless [WithSizes] is set and the request body's
+// length is unknown.
+func (mw *Middleware) Observe(r *http.Request, serve func(), report func(panicked bool) Observation) {
+	if mw.excluded(r.URL.Path) {
+		serve()
+		return
+	}
+	s := mw.begin(r)
+	returned := false
+	defer func() {
+		mw.end(&s, report(!returned), !returned)
+	}()
+	serve()
+	returned = true
+}
+
+// excluded reports whether requests to path are left unrecorded.
+func (mw *Middleware) excluded(path string) bool {
+	for _, p := range mw.exact {
+		if path == p {
+			return true
+		}
+	}
+	for _, p := range mw.prefixes {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// state is what a request's recording keeps between begin and end.
+type state struct {
+	start   time.Time
+	method  string
+	reqSize int64         // Content-Length, or -1
+	body    *countingBody // counts the body when its length is unknown
+}
+
+// begin starts recording r: the in-flight gauge goes up.
+func (mw *Middleware) begin(r *http.Request) state {
+	mw.m.inFlight.Inc()
+	s := state{start: time.Now(), method: mw.method(r.Method), reqSize: r.ContentLength}
+	if mw.m.reqSize != nil && s.reqSize < 0 && r.Body != nil && r.Body != http.NoBody {
+		s.body = &countingBody{ReadCloser: r.Body}
+		r.Body = s.body
+	}
+	return s
+}
+
+// end records the request that begin started.
+func (mw *Middleware) end(s *state, o Observation, panicked bool) {
+	m := mw.m
+	m.inFlight.Dec()
+	route := o.Route
+	if route == "" {
+		route = Unmatched
+	}
+	m.requests.WithValues(s.method, route).Inc()
+	if panicked {
+		m.panics.WithValues(s.method, route).Inc()
+	}
+	if o.Hijacked {
+		return
+	}
+	code := o.Code
+	if code == 0 {
+		code = http.StatusOK
+		if panicked {
+			code = http.StatusInternalServerError
+		}
+	}
+	m.responses.WithValues(s.method, route, mw.code(code)).Inc()
+	m.duration.WithValues(s.method, route).Observe(time.Since(s.start).Seconds())
+	if m.reqSize != nil {
+		size := s.reqSize
+		if s.body != nil {
+			size = s.body.n.Load()
+		}
+		if size >= 0 {
+			m.reqSize.WithValues(s.method, route).Observe(float64(size))
+		}
+		m.respSize.WithValues(s.method, route).Observe(float64(o.ResponseSize))
+	}
+}
+
+// countingBody counts the bytes read from a request body of unknown length.
+type countingBody struct {
+	io.ReadCloser
+	n atomic.Int64 // read by end, perhaps while a handler's goroutine reads
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
