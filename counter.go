@@ -165,6 +165,13 @@ func (c *Counter) Reset() { c.f.reset() }
 // Name returns the metric name.
 func (c *Counter) Name() string { return c.f.name }
 
+// LabelNames returns the label names declared with [WithLabelNames], in
+// order, or nil when the metric takes any label set.
+func (c *Counter) LabelNames() []string { return c.f.labelNames() }
+
+// ConstLabels returns the metric's constant labels.
+func (c *Counter) ConstLabels() Labels { return c.f.constLabels() }
+
 // Describe returns the metric name; it implements [Collector].
 func (c *Counter) Describe() []string { return c.f.describe() }
 

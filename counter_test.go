@@ -3,6 +3,7 @@ package prom
 import (
 	"errors"
 	"maps"
+	"slices"
 	"math"
 	"strings"
 	"sync"
@@ -255,4 +256,18 @@ func TestUndeclaredFamilyMixedNameSets(t *testing.T) {
 		}
 	}
 	wantSamples(t, reg, `c_total{a="1"} 6`, `c_total{b="1"} 6`, `c_total{a="1",b="2"} 3`, `c_total{b="2",c="3"} 3`, `c_total 3`)
+}
+
+func TestLabelAccessors(t *testing.T) {
+	c := Must(NewCounter("c_total", "h", WithRegistry(nil), WithLabelNames("b", "a"), WithConstLabels(Labels{"x": "1"})))
+	if got := c.LabelNames(); !slices.Equal(got, []string{"b", "a"}) {
+		t.Errorf("LabelNames = %v", got)
+	}
+	if got := c.ConstLabels(); !maps.Equal(got, Labels{"x": "1"}) {
+		t.Errorf("ConstLabels = %v", got)
+	}
+	g := Must(NewGauge("g", "h", WithRegistry(nil)))
+	if g.LabelNames() != nil || len(g.ConstLabels()) != 0 {
+		t.Errorf("undeclared gauge: %v %v", g.LabelNames(), g.ConstLabels())
+	}
 }

@@ -354,6 +354,18 @@ func (f *family[T, PT]) deleteValues(values []string) bool {
 	return f.remove(&k)
 }
 
+// labelNames returns a copy of the declared label names, or nil.
+func (f *family[T, PT]) labelNames() []string { return slices.Clone(f.schema.declared) }
+
+// constLabels returns a copy of the constant labels.
+func (f *family[T, PT]) constLabels() Labels {
+	l := make(Labels, len(f.schema.constNames))
+	for i, n := range f.schema.constNames {
+		l[n] = f.schema.constVals[i]
+	}
+	return l
+}
+
 // variableLabels returns a series' own labels (constant labels left out) as
 // a new map.
 func (f *family[T, PT]) variableLabels(p PT) Labels {

@@ -129,6 +129,13 @@ func (g *Gauge) Reset() { g.f.reset() }
 // Name returns the metric name.
 func (g *Gauge) Name() string { return g.f.name }
 
+// LabelNames returns the label names declared with [WithLabelNames], in
+// order, or nil when the metric takes any label set.
+func (g *Gauge) LabelNames() []string { return g.f.labelNames() }
+
+// ConstLabels returns the metric's constant labels.
+func (g *Gauge) ConstLabels() Labels { return g.f.constLabels() }
+
 // Describe returns the metric name; it implements [Collector].
 func (g *Gauge) Describe() []string { return g.f.describe() }
 

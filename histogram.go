@@ -253,6 +253,13 @@ func (h *Histogram) Reset() { h.f.reset() }
 // Name returns the metric name.
 func (h *Histogram) Name() string { return h.f.name }
 
+// LabelNames returns the label names declared with [WithLabelNames], in
+// order, or nil when the metric takes any label set.
+func (h *Histogram) LabelNames() []string { return h.f.labelNames() }
+
+// ConstLabels returns the metric's constant labels.
+func (h *Histogram) ConstLabels() Labels { return h.f.constLabels() }
+
 // Describe returns the names the histogram produces; it implements
 // [Collector].
 func (h *Histogram) Describe() []string { return h.f.describe() }

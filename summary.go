@@ -272,6 +272,13 @@ func (m *Summary) Reset() { m.f.reset() }
 // Name returns the metric name.
 func (m *Summary) Name() string { return m.f.name }
 
+// LabelNames returns the label names declared with [WithLabelNames], in
+// order, or nil when the metric takes any label set.
+func (m *Summary) LabelNames() []string { return m.f.labelNames() }
+
+// ConstLabels returns the metric's constant labels.
+func (m *Summary) ConstLabels() Labels { return m.f.constLabels() }
+
 // Describe returns the names the summary produces; it implements
 // [Collector].
 func (m *Summary) Describe() []string { return m.f.describe() }

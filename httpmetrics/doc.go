@@ -74,7 +74,8 @@
 // [New] on the same registry records into the metrics the first created,
 // so a framework that builds its middleware stack more than once, or a
 // program that wraps several handlers, needs no care; New fails when a
-// name is taken by a metric of another type, labels or buckets.
+// name is taken by a metric of another type, labels, constant labels or
+// buckets.
 //
 // # Router adapters
 //

@@ -3,9 +3,8 @@ package httpmetrics
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/promgo/prom"
 )
@@ -36,7 +35,6 @@ const (
 	routeLabel         = "route"
 	codeLabel          = "code"
 	defaultMetricsPath = "/metrics"
-	probePrefix        = "\x00httpmetrics probe " // label values no request produces
 )
 
 // metrics is the set of families a Middleware records into.
@@ -59,7 +57,7 @@ var (
 // Middleware created there before. On failure it unregisters what it
 // created.
 func newMetrics(c *config) (_ *metrics, err error) {
-	b := builder{reg: c.registry, prefix: c.namespace}
+	b := builder{reg: c.registry, prefix: c.namespace, constLabels: c.constLabels}
 	if b.reg == nil {
 		b.reg = prom.Default
 	}
@@ -124,20 +122,20 @@ func newMetrics(c *config) (_ *metrics, err error) {
 
 // builder creates or reuses the families of one Middleware.
 type builder struct {
-	reg     *prom.Registry
-	prefix  string
-	common  []prom.Option
-	created []prom.Collector
+	reg    *prom.Registry
+	prefix string
+	common []prom.Option
+	// constLabels are the Middleware's constant labels (nil for none).
+	constLabels prom.Labels
+	created     []prom.Collector
 }
 
-// family is what reuse needs of a counter or histogram family.
-type family[S comparable] interface {
+// family is what reuse needs of an existing family.
+type family interface {
 	prom.Collector
 	Name() string
-	BindValues(values ...string) (S, error)
-	Bind(labels prom.Labels) (S, error)
-	DeleteValues(values ...string) bool
-	Delete(labels prom.Labels) bool
+	LabelNames() []string
+	ConstLabels() prom.Labels
 }
 
 func (b *builder) opts(more ...prom.Option) []prom.Option {
@@ -155,7 +153,7 @@ func (b *builder) counter(name, help string, labels []string) (*prom.Counter, er
 	if err != nil {
 		return nil, err
 	}
-	return existing, checkLabels[*prom.CounterSeries](existing, labels)
+	return existing, b.checkLabels(existing, labels)
 }
 
 func (b *builder) histogram(name, help, unit string, buckets []float64) (*prom.Histogram, error) {
@@ -173,7 +171,7 @@ func (b *builder) histogram(name, help, unit string, buckets []float64) (*prom.H
 	if !slices.Equal(existing.Buckets(), buckets) {
 		return nil, mismatch(name, "buckets", nil)
 	}
-	return existing, checkLabels[*prom.HistogramSeries](existing, routeLabels)
+	return existing, b.checkLabels(existing, routeLabels)
 }
 
 // gauge returns the unlabelled series of an unlabelled gauge.
@@ -183,6 +181,8 @@ func (b *builder) gauge(name, help string) (*prom.GaugeSeries, error) {
 	if err == nil {
 		b.created = append(b.created, g)
 	} else if g, err = reuse[*prom.Gauge](err, name, "gauge"); err != nil {
+		return nil, err
+	} else if err := b.checkLabels(g, nil); err != nil {
 		return nil, err
 	}
 	s, err := g.Bind(nil)
@@ -209,30 +209,15 @@ func reuse[M prom.Collector](err error, name, kind string) (M, error) {
 	return m, nil
 }
 
-// checkLabels checks that f declares exactly the label names labels, in
-// that order, so that the middleware's positional values fit. prom has no
-// accessor for a family's label names, so it binds a probe series by
-// position (with values no request produces), binds it again by name,
-// expects the same series, and deletes what it created.
-func checkLabels[S comparable](f family[S], labels []string) error {
-	values := make([]string, len(labels))
-	named := make(prom.Labels, len(labels))
-	for i, l := range labels {
-		values[i] = probePrefix + strconv.Itoa(i)
-		named[l] = values[i]
+// checkLabels checks that an existing family declares exactly the label
+// names labels, in that order, so that the middleware's positional values
+// fit, and carries the constant labels this Middleware was given.
+func (b *builder) checkLabels(f family, labels []string) error {
+	if got := f.LabelNames(); !slices.Equal(got, labels) {
+		return mismatch(f.Name(), "labels", fmt.Errorf("its label names are %v, not %v", got, labels))
 	}
-	byPosition, err := f.BindValues(values...)
-	if err != nil {
-		return mismatch(f.Name(), "labels", err)
-	}
-	defer f.DeleteValues(values...)
-	byName, err := f.Bind(named)
-	if err != nil {
-		return mismatch(f.Name(), "labels", err)
-	}
-	if byName != byPosition {
-		f.Delete(named)
-		return mismatch(f.Name(), "labels", fmt.Errorf("its label names are not %s in this order", strings.Join(labels, ", ")))
+	if got := f.ConstLabels(); !maps.Equal(got, b.constLabels) {
+		return mismatch(f.Name(), "constant labels", fmt.Errorf("it has %v, not %v", got, b.constLabels))
 	}
 	return nil
 }

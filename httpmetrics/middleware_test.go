@@ -408,6 +408,10 @@ func TestReuseConflicts(t *testing.T) {
 			_, err := prom.NewGauge(httpmetrics.InFlightName, "h", prom.WithRegistry(reg), prom.WithLabelNames("method"))
 			return err
 		}, nil},
+		{"other constant labels", func(reg *prom.Registry) error {
+			_, err := httpmetrics.New(httpmetrics.WithRegistry(reg), httpmetrics.WithConstLabels(prom.Labels{"app": "a"}))
+			return err
+		}, []httpmetrics.Option{httpmetrics.WithConstLabels(prom.Labels{"app": "b"})}},
 		{"other buckets", func(reg *prom.Registry) error {
 			_, err := httpmetrics.New(httpmetrics.WithRegistry(reg))
 			return err
