@@ -1,0 +1,58 @@
+# prom's developer and CI entry points. `make test` is the one test command:
+# go vet, the fuzz targets (on a count budget) and go test -race, in every Go
+# module of the repository (the root, bench/, contrib/*, ...).
+
+GO       ?= go
+FUZZTIME ?= 100000x
+# A hung test fails its package after this long, rather than go test's 10m,
+# to keep CI well inside its budget.
+TESTTIMEOUT ?= 5m
+export GO FUZZTIME
+
+# Every directory holding a go.mod, found afresh on each run.
+MODULES = $(shell find . -name go.mod -not -path './.git/*' -not -path '*/testdata/*' \
+	-not -path '*/vendor/*' -exec dirname {} \; | LC_ALL=C sort)
+
+# staticcheck from PATH or GOPATH/bin (.ci/run installs it), else run through
+# the module proxy.
+STATICCHECK ?= $(or $(shell command -v staticcheck 2>/dev/null),$(wildcard $(shell $(GO) env GOPATH)/bin/staticcheck),$(GO) run honnef.co/go/tools/cmd/staticcheck@latest)
+
+# The steps print one after another; the go test summaries come last.
+.NOTPARALLEL:
+.PHONY: test vet unit fuzz lint run modules
+
+test: vet fuzz unit
+
+# foreach_module runs $(1) in every module, skipping one that has no Go
+# package yet (only its go.mod; a broken go.mod is not skipped), and fails at
+# the end, so that one broken module does not hide the results of the others.
+define foreach_module
+	@fail=0; for m in $(MODULES); do \
+		if pkgs=$$(cd $$m && $(GO) list -e ./... 2>/dev/null) && [ -z "$$pkgs" ]; then \
+			echo "== $$m: no Go packages, skipped"; continue; \
+		fi; \
+		echo "== $(strip $(1)) in $$m"; \
+		(cd $$m && $(1)) || fail=1; \
+	done; exit $$fail
+endef
+
+vet:
+	$(call foreach_module,$(GO) vet ./...)
+
+fuzz:
+	@.ci/fuzz.sh $(MODULES)
+
+unit:
+	$(call foreach_module,$(GO) test -race -count=1 -timeout=$(TESTTIMEOUT) ./...)
+
+lint:
+	@echo "== gofmt -l"; \
+	out=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path '*/vendor/*' -exec gofmt -l {} +); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(call foreach_module,$(GO) vet ./... && $(STATICCHECK) ./...)
+
+run:
+	$(GO) run ./examples/service
+
+modules:
+	@echo $(MODULES)

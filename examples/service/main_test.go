@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/promgo/prom"
+	"github.com/promgo/prom/internal/testbin"
+)
+
+// TestMetricsPassPromtool renders the example's metrics after some ticks and
+// has promtool parse and lint them: names, units, help texts and escaping.
+func TestMetricsPassPromtool(t *testing.T) {
+	for name, host := range map[string]string{
+		"plain": "test-host",
+		"odd":   "odd \"host\" \\ with\nnewline, ünïcödé and {braces}=", // escaping must hold
+	} {
+		t.Run(name, func(t *testing.T) {
+			reg := prom.NewRegistry()
+			m := newMetrics(reg, host)
+			rng := rand.New(rand.NewPCG(1, 2))
+			for range 50 {
+				m.tick(rng)
+			}
+			body, contentType, err := prom.Render(reg, "")
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			if want := prom.FormatText.ContentType(); contentType != want {
+				t.Errorf("content type = %q, want %q", contentType, want)
+			}
+			for _, want := range []string{
+				"# TYPE events_total counter\n",
+				"# TYPE work_in_progress gauge\n",
+				"# TYPE event_duration_seconds histogram\n",
+				"# TYPE event_payload_bytes summary\n",
+				`kind="timer_expiry"`,
+				`kind="job_done"`,
+			} {
+				if !strings.Contains(string(body), want) {
+					t.Errorf("exposition lacks %q:\n%s", want, body)
+				}
+			}
+			testbin.CheckMetrics(t, body)
+		})
+	}
+}
+
+// TestRun starts the example's server on an ephemeral port, scrapes it over
+// HTTP, then cancels the context and expects a clean stop.
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, "127.0.0.1:0", pw)
+		pw.Close()
+	}()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+
+	var url string
+	select {
+	case line, ok := <-lines:
+		if !ok {
+			t.Fatalf("run printed nothing and returned %v", <-done)
+		}
+		const prefix = "Serving prometheus metrics on: "
+		var found bool
+		if url, found = strings.CutPrefix(line, prefix); !found {
+			t.Fatalf("first line = %q, want it to start with %q", line, prefix)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not print its URL within 10s")
+	}
+	go func() { // drain anything else run prints
+		for range lines {
+		}
+	}()
+	if !regexp.MustCompile(`^http://127\.0\.0\.1:[1-9][0-9]*/metrics$`).MatchString(url) {
+		t.Fatalf("metrics URL = %q, want http://127.0.0.1:<port>/metrics", url)
+	}
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %s: status %s, want 200", url, resp.Status)
+	}
+	if got, want := resp.Header.Get("Content-Type"), "text/plain; version=0.0.4; charset=utf-8"; got != want {
+		t.Errorf("Content-Type = %q, want %q", got, want)
+	}
+	// run ticks once before serving, so the first scrape has the counter.
+	series := regexp.MustCompile(`(?m)^events_total\{[^}]*kind="timer_expiry"[^}]*\} [1-9]`)
+	if !series.Match(body) {
+		t.Errorf("scrape lacks events_total{kind=\"timer_expiry\"} >= 1:\n%s", body)
+	}
+	if !strings.Contains(string(body), "# HELP events_total Number of events.\n") {
+		t.Errorf("scrape lacks the help text of events_total:\n%s", body)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v after cancel, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return within 10s of cancel")
+	}
+	if conn, err := net.DialTimeout("tcp", strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/metrics"), time.Second); err == nil {
+		conn.Close()
+		t.Error("server still accepts connections after run returned")
+	}
+}
+
+// TestRunListenError checks that run reports an address it cannot use.
+func TestRunListenError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if err := run(context.Background(), ln.Addr().String(), io.Discard); err == nil {
+		t.Error("run on a port in use returned nil, want an error")
+	}
+}
+
+func TestMetricsURL(t *testing.T) {
+	tests := []struct{ addr, want string }{
+		{"127.0.0.1:8000", "http://127.0.0.1:8000/metrics"},
+		{"0.0.0.0:8000", "http://localhost:8000/metrics"},
+		{"[::]:8000", "http://localhost:8000/metrics"},
+		{"[::1]:9090", "http://[::1]:9090/metrics"},
+		{"example.com:80", "http://example.com:80/metrics"},
+	}
+	for _, tt := range tests {
+		if got := metricsURL(stringAddr(tt.addr)); got != tt.want {
+			t.Errorf("metricsURL(%q) = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+}
+
+// stringAddr is a net.Addr with any address, names included.
+type stringAddr string
+
+func (a stringAddr) Network() string { return "tcp" }
+func (a stringAddr) String() string  { return string(a) }
