@@ -11,14 +11,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -93,9 +90,9 @@ func (m *metrics) tick(rng *rand.Rand) {
 	}
 }
 
-// run serves the metrics on addr until ctx is done, ticking once at the
-// start and then every second. It prints the metrics URL to out once it
-// listens, and returns nil after a clean shutdown.
+// run serves the metrics on addr with a prom.Service until ctx is done,
+// ticking once at the start and then every second. It prints the metrics
+// URL to out once the service listens, and returns nil after a clean stop.
 func run(ctx context.Context, addr string, out io.Writer) error {
 	host, err := os.Hostname()
 	if err != nil {
@@ -104,22 +101,15 @@ func run(ctx context.Context, addr string, out io.Writer) error {
 	reg := prom.NewRegistry()
 	m := newMetrics(reg, host)
 
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", prom.Handler(reg))
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       time.Minute,
+	svc := &prom.Service{Registry: reg, Addr: addr}
+	if err := svc.Start(ctx); err != nil {
+		return err
 	}
-
-	ln, err := net.Listen("tcp", addr)
+	url, err := svc.MetricsURL()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Serving prometheus metrics on: %s\n", metricsURL(ln.Addr()))
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(out, "Serving prometheus metrics on: %s\n", url)
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	m.tick(rng)
@@ -129,32 +119,13 @@ func run(ctx context.Context, addr string, out io.Writer) error {
 		select {
 		case <-ticker.C:
 			m.tick(rng)
-		case err := <-served: // the server failed on its own
-			return err
 		case <-ctx.Done():
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if err := srv.Shutdown(shutdownCtx); err != nil {
-				return fmt.Errorf("stopping the metrics server: %w", err)
-			}
-			if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-				return err
+			if err := svc.Stop(stopCtx); err != nil {
+				return fmt.Errorf("stopping the metrics service: %w", err)
 			}
 			return nil
 		}
 	}
-}
-
-// metricsURL returns the URL that scrapers reach a listener's /metrics at.
-// A wildcard address (":8000", "0.0.0.0:8000", "[::]:8000") is shown as
-// localhost.
-func metricsURL(addr net.Addr) string {
-	host, port, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return "http://" + addr.String() + "/metrics"
-	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		host = "localhost"
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/metrics"
 }

@@ -122,6 +122,17 @@ func TestRun(t *testing.T) {
 		t.Errorf("scrape lacks the help text of events_total:\n%s", body)
 	}
 
+	// The Service also serves an index linking the metrics (a health check).
+	index, err := client.Get(strings.TrimSuffix(url, "metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(index.Body)
+	index.Body.Close()
+	if index.StatusCode != http.StatusOK || !strings.Contains(string(page), `href="/metrics"`) {
+		t.Errorf("index: %s\n%s", index.Status, page)
+	}
+
 	cancel()
 	select {
 	case err := <-done:
@@ -148,24 +159,3 @@ func TestRunListenError(t *testing.T) {
 		t.Error("run on a port in use returned nil, want an error")
 	}
 }
-
-func TestMetricsURL(t *testing.T) {
-	tests := []struct{ addr, want string }{
-		{"127.0.0.1:8000", "http://127.0.0.1:8000/metrics"},
-		{"0.0.0.0:8000", "http://localhost:8000/metrics"},
-		{"[::]:8000", "http://localhost:8000/metrics"},
-		{"[::1]:9090", "http://[::1]:9090/metrics"},
-		{"example.com:80", "http://example.com:80/metrics"},
-	}
-	for _, tt := range tests {
-		if got := metricsURL(stringAddr(tt.addr)); got != tt.want {
-			t.Errorf("metricsURL(%q) = %q, want %q", tt.addr, got, tt.want)
-		}
-	}
-}
-
-// stringAddr is a net.Addr with any address, names included.
-type stringAddr string
-
-func (a stringAddr) Network() string { return "tcp" }
-func (a stringAddr) String() string  { return string(a) }
