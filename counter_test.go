@@ -3,8 +3,8 @@ package prom
 import (
 	"errors"
 	"maps"
-	"slices"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"

@@ -82,6 +82,24 @@
 // path, registry, TLS and basic auth, call Start, read its URLs, and Stop
 // it when done.
 //
+// # Instrumentation
+//
+// [Time], [InProgress] and [CountError] are aioprometheus's timer,
+// inprogress and count_exceptions decorators as defer one-liners:
+//
+//	func handle(ctx context.Context) (err error) {
+//		defer prom.Time(latency.With(nil))()
+//		defer prom.InProgress(inFlight.With(nil))()
+//		defer prom.CountError(failures.With(nil), &err)()
+//		...
+//	}
+//
+// [TimeFunc], [InProgressFunc] and [CountErrors] (and their Context forms)
+// wrap a func() error instead. Panics are timed and counted, then raised
+// again. The defer forms allocate nothing. The collectors package adds Go
+// runtime, process and build metrics under client_golang's names; the
+// promtest package helps test instrumented code.
+//
 // # Performance considerations
 //
 // Label lookups hash the values with the runtime's string hash and probe a

@@ -25,7 +25,6 @@ type options struct {
 	ageBuckets    int
 	windowSet     bool
 
-	misplaced []string // options given to a type they do not apply to
 }
 
 // WithLabelNames declares the metric's label names. Every series then has
