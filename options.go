@@ -24,7 +24,6 @@ type options struct {
 	maxAge        time.Duration
 	ageBuckets    int
 	windowSet     bool
-
 }
 
 // WithLabelNames declares the metric's label names. Every series then has
