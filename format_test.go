@@ -452,3 +452,46 @@ func TestCancelledScrapeStaysWellFormed(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenMetricsCounterSemantics: negative and NaN observations leave out
+// exactly the samples OpenMetrics forbids, and the strict parser accepts
+// what remains.
+func TestOpenMetricsCounterSemantics(t *testing.T) {
+	reg := NewRegistry()
+	Must(NewHistogram("nan_seconds", "h", WithRegistry(reg), WithBuckets(1))).Observe(math.NaN())
+	Must(NewHistogram("neg_seconds", "h", WithRegistry(reg), WithBuckets(1))).Observe(-2)
+	Must(NewHistogram("negbound", "h", WithRegistry(reg), WithBuckets(-1, 1))).Observe(0.5)
+	Must(NewHistogram("fine_seconds", "h", WithRegistry(reg), WithBuckets(1))).Observe(0.5)
+	s := Must(NewSummary("temp", "h", WithRegistry(reg), WithObjectives(Objective{0.5, 0.05}, Objective{0.99, 0.001})))
+	for _, v := range []float64{-10, -9, -8, 5} {
+		s.Observe(v)
+	}
+	out, err := reg.Append(context.Background(), nil, FormatOpenMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(out)
+	for _, absent := range []string{"nan_seconds_sum", "nan_seconds_count", "neg_seconds_sum", "neg_seconds_count", "negbound_sum", "negbound_count", "temp_sum", `temp{quantile="0.5"}`} {
+		if strings.Contains(got, absent) {
+			t.Errorf("OpenMetrics output holds %s:\n%s", absent, got)
+		}
+	}
+	for _, present := range []string{"fine_seconds_sum 0.5", "fine_seconds_count 1", `nan_seconds_bucket{le="+Inf"} 1`, `temp{quantile="0.99"} 5`, "temp_count 4"} {
+		if !strings.Contains(got, present) {
+			t.Errorf("OpenMetrics output lacks %s:\n%s", present, got)
+		}
+	}
+	txt := text(t, reg)
+	if !strings.Contains(txt, "neg_seconds_sum -2") || !strings.Contains(txt, "temp_sum -22") {
+		t.Errorf("the text format must keep what OpenMetrics leaves out:\n%s", txt)
+	}
+	const python = "/usr/bin/python3"
+	if exec.Command(python, "-c", "import prometheus_client.openmetrics.parser").Run() != nil {
+		return
+	}
+	cmd := exec.Command(python, "-c", "import sys\nfrom prometheus_client.openmetrics.parser import text_string_to_metric_families\nlist(text_string_to_metric_families(sys.stdin.read()))")
+	cmd.Stdin = bytes.NewReader(out)
+	if res, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the strict parser refused: %v\n%s", err, res)
+	}
+}

@@ -7,6 +7,12 @@ const OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; cha
 
 // OpenMetrics encodes OpenMetrics 1.0 text into Buf: counters as _total
 // samples, UNIT lines, exemplars, optional _created samples, and # EOF.
+//
+// OpenMetrics gives a histogram's or summary's _sum and _count counter
+// semantics and forbids negative quantile values, so samples that would
+// break those rules (a negative or NaN sum, a negative quantile, _sum and
+// _count of a histogram with a negative bucket bound) are left out; the
+// text and protobuf formats carry them.
 type OpenMetrics struct {
 	Buf []byte
 	// Created adds a _created sample to each counter, histogram and summary
@@ -77,19 +83,34 @@ func (o *OpenMetrics) Histogram(l *Labels, h *HistogramData) {
 		}
 		b = append(b, '\n')
 	}
-	b = appendSampleUint(b, o.name, "_count", l.Text, "", cum)
-	b = appendSample(b, o.name, "_sum", l.Text, "", h.Sum)
+	// OpenMetrics gives _count and _sum counter semantics and allows them
+	// only together, and not at all with a negative bucket bound: leave
+	// both out when the sum could not be a counter. The +Inf bucket still
+	// holds the count.
+	if counterLike(h.Sum) && (len(h.Bounds) == 0 || h.Bounds[0] >= 0) {
+		b = appendSampleUint(b, o.name, "_count", l.Text, "", cum)
+		b = appendSample(b, o.name, "_sum", l.Text, "", h.Sum)
+	}
 	o.Buf = o.appendCreated(b, l, h.Created)
 }
+
+// counterLike reports whether v may stand where OpenMetrics wants counter
+// semantics: not NaN, not negative.
+func counterLike(v float64) bool { return v >= 0 }
 
 // Summary writes the quantiles, _count, _sum and _created.
 func (o *OpenMetrics) Summary(l *Labels, s *SummaryData) {
 	b := o.Buf
 	for i, v := range s.Values {
+		if v < 0 { // OpenMetrics forbids negative quantile values
+			continue
+		}
 		b = appendSample(b, o.name, "", l.Text, s.QTextsOM[i], v)
 	}
 	b = appendSampleUint(b, o.name, "_count", l.Text, "", s.Count)
-	b = appendSample(b, o.name, "_sum", l.Text, "", s.Sum)
+	if counterLike(s.Sum) {
+		b = appendSample(b, o.name, "_sum", l.Text, "", s.Sum)
+	}
 	o.Buf = o.appendCreated(b, l, s.Created)
 }
 
