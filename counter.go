@@ -103,7 +103,19 @@ func addFloat(a *atomic.Uint64, v float64) {
 }
 
 // Inc adds 1 to the unlabelled series.
-func (c *Counter) Inc() { c.unlabelled().Inc() }
+func (c *Counter) Inc() { c.plainSeries().Inc() }
+
+// plainSeries returns the unlabelled series, keeping the first-use path
+// out of line.
+func (c *Counter) plainSeries() *CounterSeries {
+	if s := c.f.plain.Load(); s != nil {
+		return s
+	}
+	return c.slowPlain()
+}
+
+//go:noinline
+func (c *Counter) slowPlain() *CounterSeries { return c.unlabelled() }
 
 // Add adds v to the unlabelled series; see [CounterSeries.Add].
 func (c *Counter) Add(v float64) { c.unlabelled().Add(v) }
