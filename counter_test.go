@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 func TestCounterUnlabelled(t *testing.T) {
@@ -269,5 +270,19 @@ func TestLabelAccessors(t *testing.T) {
 	g := Must(NewGauge("g", "h", WithRegistry(nil)))
 	if g.LabelNames() != nil || len(g.ConstLabels()) != 0 {
 		t.Errorf("undeclared gauge: %v %v", g.LabelNames(), g.ConstLabels())
+	}
+}
+
+// TestSeriesKeepsItsOwnLabelStrings: a label value built over a buffer the
+// caller reuses (unsafe.String over a []byte) does not change the series.
+func TestSeriesKeepsItsOwnLabelStrings(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("c_total", "h", WithRegistry(reg)))
+	buf := []byte("first")
+	c.With(Labels{unsafe.String(&[]byte("k")[0], 1): unsafe.String(&buf[0], len(buf))}).Inc()
+	copy(buf, "XXXXX")
+	wantSamples(t, reg, `c_total{k="first"} 1`)
+	if _, ok := c.Get(Labels{"k": "first"}); !ok {
+		t.Fatal("the series changed with the caller's buffer")
 	}
 }

@@ -34,7 +34,7 @@ func newExemplar(metric string, l Labels, v float64) (*expo.Exemplar, error) {
 		values[i] = expo.ValidUTF8(l[n])
 	}
 	return &expo.Exemplar{
-		Labels:    expo.Labels{Names: names, Values: values, Text: expo.RenderLabels(names, values)},
+		Labels:    expo.MakeLabels(&names, values),
 		Value:     v,
 		Timestamp: time.Now().UnixNano(),
 	}, nil

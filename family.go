@@ -42,7 +42,7 @@ type table[T any] struct {
 
 func newTable[T any](size int) *table[T] {
 	n := 8
-	for n < size*2 {
+	for n*3 < size*4 { // load factor at most 3/4
 		n *= 2
 	}
 	return &table[T]{slots: make([]atomic.Pointer[T], n), mask: uint64(n - 1)}
@@ -64,7 +64,8 @@ type family[T any, PT seriesPtr[T]] struct {
 	discard PT // detached series that takes updates with invalid labels
 	// hint holds the sorted label names of the latest series of a family
 	// without declared names; see mapKey.
-	hint atomic.Pointer[[]string]
+	hint     atomic.Pointer[[]string]
+	nameSets map[string]*nameSet // under mu
 }
 
 func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, newSeries func() PT) error {
@@ -107,7 +108,7 @@ func (f *family[T, PT]) lookup(k *labelKey) PT {
 		}
 		h := p.header()
 		if h.hash == k.hash && slices.Equal(h.labels.Values[nc:], k.values) &&
-			(k.names == nil || slices.Equal(h.labels.Names[nc:], k.names)) {
+			(k.names == nil || slices.Equal(h.labels.Names()[nc:], k.names)) {
 			return p
 		}
 	}
@@ -144,39 +145,44 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 	nc := len(f.schema.constNames)
 	values := make([]string, nc+len(k.values))
 	copy(values, f.schema.constVals)
-	cloneStrings(values[nc:], k.values)
-	names := f.fullNames
-	if names == nil {
-		names = make([]string, nc+len(k.names))
-		copy(names, f.schema.constNames)
-		cloneStrings(names[nc:], k.names)
-	}
-	h.labels = expo.Labels{Names: names, Values: values, Text: expo.RenderLabels(names, values)}
+	copy(values[nc:], k.values)
+	names := &f.fullNames
 	if f.schema.declared == nil {
-		hint := names[nc:]
-		f.hint.Store(&hint)
+		ns := f.nameSet(k.names)
+		names = &ns.all
+		f.hint.Store(&ns.vars)
 	}
+	h.labels = expo.MakeLabels(names, values)
 	f.insert(p)
 	return p, nil
 }
 
-// cloneStrings copies src into dst as substrings of one new string, so a
-// series neither keeps its caller's buffers alive nor sees them change
-// (a string made with unsafe from a reused []byte, say).
-func cloneStrings(dst, src []string) {
-	n := 0
-	for _, s := range src {
-		n += len(s)
+// nameSet is one set of label names of a family without declared names,
+// shared by all its series that have it: all holds the constant names
+// first, vars the variable ones.
+type nameSet struct{ all, vars []string }
+
+// nameSet returns the shared set for these sorted variable names, making
+// it on first use; f.mu is held. The names are copied, so that a series
+// keeps no caller's string alive and sees none change (a string made with
+// unsafe from a reused []byte, say).
+func (f *family[T, PT]) nameSet(names []string) *nameSet {
+	key := strings.Join(names, "\x00")
+	if ns := f.nameSets[key]; ns != nil {
+		return ns
 	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, s := range src {
-		b.WriteString(s)
+	nc := len(f.schema.constNames)
+	all := make([]string, nc+len(names))
+	copy(all, f.schema.constNames)
+	for i, n := range names {
+		all[nc+i] = strings.Clone(n)
 	}
-	all := b.String()
-	for i, s := range src {
-		dst[i], all = all[:len(s)], all[len(s):]
+	ns := &nameSet{all: all, vars: all[nc:]}
+	if f.nameSets == nil {
+		f.nameSets = map[string]*nameSet{}
 	}
+	f.nameSets[key] = ns
+	return ns
 }
 
 // repairKey returns k with invalid UTF-8 in its values replaced, and
@@ -207,7 +213,7 @@ func (f *family[T, PT]) findKey(k *labelKey) PT {
 // insert adds p to the table; f.mu is held.
 func (f *family[T, PT]) insert(p PT) {
 	t := f.tab.Load()
-	if (t.count+1)*2 > len(t.slots) {
+	if (t.count+1)*4 > len(t.slots)*3 {
 		t = f.rebuild(t.count+1, nil)
 	}
 	place(t, p)
@@ -371,9 +377,10 @@ func (f *family[T, PT]) constLabels() Labels {
 func (f *family[T, PT]) variableLabels(p PT) Labels {
 	h := p.header()
 	nc := len(f.schema.constNames)
-	m := make(Labels, len(h.labels.Names)-nc)
-	for i := nc; i < len(h.labels.Names); i++ {
-		m[h.labels.Names[i]] = h.labels.Values[i]
+	names := h.labels.Names()
+	m := make(Labels, len(names)-nc)
+	for i := nc; i < len(names); i++ {
+		m[names[i]] = h.labels.Values[i]
 	}
 	return m
 }

@@ -124,7 +124,7 @@ func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s wr
 	for i, n := range names {
 		values[i] = expo.ValidUTF8(labels[n])
 	}
-	s.labels = expo.Labels{Names: names, Values: values, Text: expo.RenderLabels(names, values)}
+	s.labels = expo.MakeLabels(&names, values)
 	if f.seen[s.labels.Text] {
 		w.errs = append(w.errs, fmt.Errorf("prom: metric %q written twice with labels {%s}", name, s.labels.Text))
 		return

@@ -7,6 +7,7 @@ package expo
 import (
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -38,14 +39,68 @@ func (t Type) String() string {
 	}
 }
 
-// Labels is one series' label set, ready for every encoder.
+// Labels is one series' label set, ready for every encoder. It is kept
+// small, as every series holds one: the names are shared by the series that
+// have the same ones, and values that need no escaping point into Text.
 type Labels struct {
-	// Names and Values hold the full label set, constant labels included,
-	// in the family's order. Values are valid UTF-8.
-	Names, Values []string
 	// Text is the set rendered for the text formats, escaped and without
 	// braces: `a="x",b="y"`. Empty for the empty set.
 	Text string
+	// Values hold the label values, constant labels included, in the
+	// order of Names. They are valid UTF-8.
+	Values []string
+	names  *[]string
+}
+
+// MakeLabels returns the label set with these names (shared, not copied)
+// and values, rendering its Text. Values that need no escaping are made
+// substrings of Text, so they cost no memory of their own; the others are
+// copied. The returned Labels keeps no reference to values' strings.
+func MakeLabels(names *[]string, values []string) Labels {
+	l := Labels{names: names, Values: make([]string, len(values))}
+	if len(values) == 0 {
+		return l
+	}
+	size := 0
+	for i, n := range *names {
+		size += len(n) + len(values[i]) + 4
+	}
+	b := make([]byte, 0, size+8)
+	type span struct{ start, end int }
+	var spanBuf [8]span
+	spans := spanBuf[:0]
+	if len(values) > len(spanBuf) {
+		spans = make([]span, 0, len(values))
+	}
+	spans = spans[:len(values)]
+	for i, n := range *names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, n...)
+		b = append(b, '=', '"')
+		start := len(b)
+		b = AppendLabelValue(b, values[i])
+		spans[i] = span{start, len(b)}
+		b = append(b, '"')
+	}
+	l.Text = string(b)
+	for i, v := range values {
+		if sp := spans[i]; sp.end-sp.start == len(v) && l.Text[sp.start:sp.end] == v {
+			l.Values[i] = l.Text[sp.start:sp.end]
+		} else {
+			l.Values[i] = strings.Clone(v)
+		}
+	}
+	return l
+}
+
+// Names returns the label names, in the order of Values.
+func (l *Labels) Names() []string {
+	if l.names == nil {
+		return nil
+	}
+	return *l.names
 }
 
 // Exemplar is an example observation attached to a counter or a bucket.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 )
 
 var floatCases = []struct {
@@ -157,7 +158,8 @@ func FuzzEscape(f *testing.F) {
 
 func TestTextEncoder(t *testing.T) {
 	var e Text
-	l := Labels{Names: []string{"a"}, Values: []string{"x"}, Text: `a="x"`}
+	names := []string{"a"}
+	l := MakeLabels(&names, []string{"x"})
 	var empty Labels
 	e.Family("c_total", "Help\nwith newline \\.", Counter, "")
 	e.Counter(&l, 3, 1, &Exemplar{Labels: l, Value: 1})
@@ -213,5 +215,30 @@ func TestAppendUint(t *testing.T) {
 		if got, want := string(appendUint(nil, v)), strconv.FormatUint(v, 10); got != want {
 			t.Errorf("appendUint(%d) = %s", v, got)
 		}
+	}
+}
+
+func TestMakeLabels(t *testing.T) {
+	names := []string{"a", "b", "c"}
+	raw := []byte("plain")
+	values := []string{string(raw), "quo\"te", "\xff"}
+	l := MakeLabels(&names, values)
+	if l.Text != `a="plain",b="quo\"te",c="`+"\uFFFD"+`"` {
+		t.Fatalf("Text = %s", l.Text)
+	}
+	if &l.Names()[0] != &names[0] {
+		t.Error("names are copied, not shared")
+	}
+	// A value that needs no escaping lives inside Text.
+	if p := unsafe.StringData(l.Values[0]); uintptr(unsafe.Pointer(p)) < uintptr(unsafe.Pointer(unsafe.StringData(l.Text))) ||
+		uintptr(unsafe.Pointer(p)) >= uintptr(unsafe.Pointer(unsafe.StringData(l.Text)))+uintptr(len(l.Text)) {
+		t.Error("an unescaped value is not a substring of Text")
+	}
+	if l.Values[1] != "quo\"te" || l.Values[2] != "\xff" {
+		t.Errorf("values %q", l.Values)
+	}
+	empty := MakeLabels(&names, nil)
+	if empty.Text != "" || len(empty.Values) != 0 {
+		t.Errorf("empty: %+v", empty)
 	}
 }

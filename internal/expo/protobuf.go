@@ -96,7 +96,7 @@ func (p *Protobuf) closeFamily() {
 // its length placeholder.
 func (p *Protobuf) startMetric(l *Labels) int {
 	at := openLen(&p.Buf, fFamilyMetric)
-	for i, n := range l.Names {
+	for i, n := range l.Names() {
 		p.Buf = appendLabelPair(p.Buf, fMetricLabel, n, l.Values[i])
 	}
 	return at
@@ -210,7 +210,7 @@ func appendExemplarMsg(b []byte, field int, ex *Exemplar) []byte {
 		return b
 	}
 	at := openLen(&b, field)
-	for i, n := range ex.Labels.Names {
+	for i, n := range ex.Labels.Names() {
 		b = appendLabelPair(b, fExemplarLabel, n, ex.Labels.Values[i])
 	}
 	b = appendDouble(b, fExemplarValue, ex.Value)
