@@ -254,20 +254,6 @@ func AppendLabelPair(b []byte, name, value string) []byte {
 	return append(b, '"')
 }
 
-// RenderLabels returns the Text form of a label set.
-func RenderLabels(names, values []string) string {
-	if len(names) == 0 {
-		return ""
-	}
-	var b []byte
-	for i, n := range names {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = AppendLabelPair(b, n, values[i])
-	}
-	return string(b)
-}
 
 // ValidUTF8 returns s with each byte that is not part of valid UTF-8
 // replaced by U+FFFD, as the encoders write it.

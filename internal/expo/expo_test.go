@@ -201,14 +201,6 @@ u -Inf
 	}
 }
 
-func TestRenderLabels(t *testing.T) {
-	if got := RenderLabels([]string{"a", "b"}, []string{"x\"", ""}); got != `a="x\"",b=""` {
-		t.Errorf("RenderLabels = %s", got)
-	}
-	if got := RenderLabels(nil, nil); got != "" {
-		t.Errorf("RenderLabels(nil) = %q", got)
-	}
-}
 
 func TestAppendUint(t *testing.T) {
 	for _, v := range []uint64{0, 9, 10, 99, 12345, math.MaxUint64} {
