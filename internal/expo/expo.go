@@ -254,7 +254,6 @@ func AppendLabelPair(b []byte, name, value string) []byte {
 	return append(b, '"')
 }
 
-
 // ValidUTF8 returns s with each byte that is not part of valid UTF-8
 // replaced by U+FFFD, as the encoders write it.
 func ValidUTF8(s string) string {

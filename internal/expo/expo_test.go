@@ -201,7 +201,6 @@ u -Inf
 	}
 }
 
-
 func TestAppendUint(t *testing.T) {
 	for _, v := range []uint64{0, 9, 10, 99, 12345, math.MaxUint64} {
 		if got, want := string(appendUint(nil, v)), strconv.FormatUint(v, 10); got != want {
