@@ -57,11 +57,12 @@ type family[T any, PT seriesPtr[T]] struct {
 	fullNames []string
 	newSeries func() PT
 
-	tab     atomic.Pointer[table[T]]
-	mu      sync.Mutex
-	order   []PT // insertion order; appended under mu, replaced on delete
-	plain   atomic.Pointer[T]
-	discard PT // detached series that takes updates with invalid labels
+	tab      atomic.Pointer[table[T]]
+	mu       sync.Mutex
+	order    []PT // insertion order; appended under mu, replaced on delete
+	plain    atomic.Pointer[T]
+	discard  PT // detached series that takes updates with invalid labels
+	overflow PT // the series past the limit, made on first use; under mu
 	// hint holds the sorted label names of the latest series of a family
 	// without declared names; see mapKey.
 	hint     atomic.Pointer[[]string]
@@ -80,6 +81,7 @@ func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, newSeri
 		return err
 	}
 	f.name, f.help, f.unit, f.typ = o.name, o.help, o.unit, typ
+	f.maxSeries.Store(int64(o.maxSeries))
 	f.schema = schema
 	f.newSeries = newSeries
 	if schema.declared != nil {
@@ -138,6 +140,10 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 	if p := f.lookup(k); p != nil {
 		return p, nil
 	}
+	if limit := f.seriesLimit(); limit > 0 && f.tab.Load().count >= limit {
+		f.overflowed.Add(1)
+		return f.overflowSeries(), nil
+	}
 	p := f.newSeries()
 	h := p.header()
 	h.hash = k.hash
@@ -155,6 +161,23 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 	h.labels = expo.MakeLabels(names, values)
 	f.insert(p)
 	return p, nil
+}
+
+// overflowSeries returns the series that takes new label sets past the
+// limit: the constant labels and OverflowLabel="true". It is exposed but
+// never found by a lookup. f.mu is held.
+func (f *family[T, PT]) overflowSeries() PT {
+	if f.overflow != nil {
+		return f.overflow
+	}
+	p := f.newSeries()
+	h := p.header()
+	h.created = time.Now().UnixNano()
+	names := append(slices.Clone(f.schema.constNames), OverflowLabel)
+	h.labels = expo.MakeLabels(&names, append(slices.Clone(f.schema.constVals), "true"))
+	f.overflow = p
+	f.order = append(f.order, p)
+	return p
 }
 
 // nameSet is one set of label names of a family without declared names,
@@ -234,7 +257,7 @@ func place[T any, PT seriesPtr[T]](t *table[T], p PT) {
 func (f *family[T, PT]) rebuild(n int, drop PT) *table[T] {
 	t := newTable[T](n)
 	for _, p := range f.order {
-		if p != drop {
+		if p != drop && p != f.overflow {
 			place(t, p)
 		}
 	}
@@ -264,6 +287,7 @@ func (f *family[T, PT]) reset() {
 	defer f.mu.Unlock()
 	f.tab.Store(newTable[T](0))
 	f.order = nil
+	f.overflow = nil
 	f.plain.Store(nil)
 }
 
@@ -329,7 +353,9 @@ func (f *family[T, PT]) unlabelled() (PT, error) {
 	if err != nil {
 		return f.discard, err
 	}
-	f.plain.Store((*T)(p))
+	if p.header().hash == k.hash { // not the overflow series
+		f.plain.Store((*T)(p))
+	}
 	return p, nil
 }
 
@@ -417,6 +443,29 @@ type familyMeta struct {
 	rejectedLabels    atomic.Uint64 // lookups refused for invalid labels
 	rejectedValues    atomic.Uint64 // updates refused for invalid values
 	rejectedExemplars atomic.Uint64 // exemplars refused for invalid labels
+	overflowed        atomic.Uint64 // new label sets sent to the overflow series
+
+	maxSeries atomic.Int64             // 0: the registry's default; < 0: none
+	reg       atomic.Pointer[Registry] // the first registry it joined
+}
+
+// OverflowLabel is the label that marks a metric's overflow series: the
+// one series that takes the updates of new label sets once the metric holds
+// as many series as its limit allows (see [WithMaxSeries]).
+const OverflowLabel = "prom_overflow"
+
+// seriesLimit returns the most series the family may hold, 0 for no limit.
+func (m *familyMeta) seriesLimit() int {
+	switch n := m.maxSeries.Load(); {
+	case n > 0:
+		return int(n)
+	case n < 0:
+		return 0
+	}
+	if r := m.reg.Load(); r != nil {
+		return int(r.maxSeries.Load())
+	}
+	return 0
 }
 
 // describe lists the names a family of this type produces in the text

@@ -16,6 +16,9 @@ type options struct {
 	registry         *Registry
 	registrySet      bool
 
+	maxSeries    int
+	maxSeriesSet bool
+
 	buckets    []float64
 	bucketsSet bool
 
@@ -44,6 +47,17 @@ func WithConstLabels(l Labels) Option {
 // leaves the metric unregistered; [Registry.Register] adds it later.
 func WithRegistry(r *Registry) Option {
 	return func(o *options) { o.registry, o.registrySet = r, true }
+}
+
+// WithMaxSeries bounds how many series the metric holds. Past n, a label
+// set never seen before does not make a new series: its updates go to one
+// overflow series, labelled [OverflowLabel]="true", and are counted in the
+// registry's prom_rejected_updates_total (reason series_limit), so memory
+// stays bounded and nothing is lost silently. Deleting series makes room
+// again. A negative n means no limit, even where the registry sets a
+// default ([Registry.SetMaxSeries]); 0 means the registry's default.
+func WithMaxSeries(n int) Option {
+	return func(o *options) { o.maxSeries, o.maxSeriesSet = n, true }
 }
 
 // WithUnit sets the metric's unit (for example "seconds"), shown in

@@ -35,6 +35,17 @@ type Registry struct {
 	// entries is sorted by primary name and replaced, never modified, on
 	// every change, so scrapes read it without the lock.
 	entries atomic.Pointer[[]entry]
+	// maxSeries is the default series limit of the metrics registered
+	// here; 0 means none.
+	maxSeries atomic.Int64
+}
+
+// SetMaxSeries sets the default series limit of the metrics whose first
+// registry is r and that set none of their own with [WithMaxSeries]; see
+// there for what happens past it. n <= 0 removes the default. It applies
+// to series created from then on.
+func (r *Registry) SetMaxSeries(n int) {
+	r.maxSeries.Store(int64(max(n, 0)))
 }
 
 type entry struct {
@@ -123,6 +134,9 @@ func (r *Registry) Register(c Collector) error {
 	}
 	e := entry{name: primaryName(c), c: c}
 	e.fb, _ = c.(familyBase)
+	if e.fb != nil {
+		e.fb.meta().reg.CompareAndSwap(nil, r)
+	}
 	entries := slices.Clone(old)
 	i, _ := slices.BinarySearchFunc(entries, e.name, func(x entry, n string) int { return strings.Compare(x.name, n) })
 	entries = slices.Insert(entries, i, e)
@@ -289,7 +303,7 @@ func encodeFamily(fb familyBase, m *familyMeta, enc expo.Encoder) (err error) {
 // collectSelf adds the registry's own counter of refused updates to w when
 // any family refused one.
 func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
-	const help = "Updates that prom refused: label sets that do not fit the metric, negative or NaN counter increments, and invalid exemplars."
+	const help = "Updates that prom refused or redirected: label sets that do not fit the metric, negative or NaN counter increments, invalid exemplars, and new label sets past the metric's series limit (sent to its overflow series)."
 	for _, e := range entries {
 		if e.fb == nil {
 			continue
@@ -298,7 +312,7 @@ func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
 		for _, x := range []struct {
 			reason string
 			n      uint64
-		}{{"invalid_labels", m.rejectedLabels.Load()}, {"invalid_value", m.rejectedValues.Load()}, {"invalid_exemplar", m.rejectedExemplars.Load()}} {
+		}{{"invalid_labels", m.rejectedLabels.Load()}, {"invalid_value", m.rejectedValues.Load()}, {"invalid_exemplar", m.rejectedExemplars.Load()}, {"series_limit", m.overflowed.Load()}} {
 			if x.n == 0 {
 				continue
 			}
