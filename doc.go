@@ -47,6 +47,13 @@
 // Get reads a series' value back, All lists every series, Delete removes
 // one, Reset removes them all.
 //
+// A label value taken from requests (a path, a user agent) can create series
+// without end. [WithMaxSeries] bounds a metric, and [Registry.SetMaxSeries]
+// every metric of a registry: past the limit, new label sets share one
+// overflow series labelled [OverflowLabel]="true", counted in
+// prom_rejected_updates_total, so memory stays bounded and no update is lost
+// silently.
+//
 // # Registry
 //
 // A [Registry] holds [Collector]s: the metric types, and anything that
