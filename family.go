@@ -499,7 +499,7 @@ func checkUnit(name, unit string, typ expo.Type) error {
 		return nil
 	}
 	if !validLabelName(unit) || strings.HasPrefix(unit, "_") {
-		return fmt.Errorf("prom: %w: unit %q of metric %q must match [a-zA-Z0-9][a-zA-Z0-9_]*", ErrInvalidName, unit, name)
+		return fmt.Errorf("prom: %w: unit %q of metric %q must match [a-zA-Z][a-zA-Z0-9_]*", ErrInvalidName, unit, name)
 	}
 	base := name
 	if typ == expo.Counter {

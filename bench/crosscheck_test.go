@@ -14,6 +14,10 @@ package bench
 // The checks return their problems instead of failing the test directly, so
 // that TestCrossCheckDetectsMutations can prove that each of them fails on
 // a corrupted exposition.
+//
+// crosscheck_formats_test.go runs the same checks on OpenMetrics and
+// protobuf output of the same fixture, which also has units and exemplars
+// for those formats.
 
 import (
 	"bytes"
@@ -37,8 +41,11 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// oddValues are label values that must survive the text format.
-var oddValues = []struct{ name, value string }{
+// oddValue is one awkward label value, named for the test output.
+type oddValue struct{ name, value string }
+
+// oddValues are label values that must survive every exposition format.
+var oddValues = []oddValue{
 	{"plain", "GET"},
 	{"quote", `say "hi"`},
 	{"backslash", `C:\dir\`},
@@ -107,6 +114,50 @@ var summaryObs = func() map[string][]float64 {
 // Constant labels; hostLabel has an invalid byte and a quote.
 const hostLabel = "h\xffst \"1\""
 
+// Exemplar inputs, applied in order to both libraries: counter increments
+// and histogram observations, each with its exemplar's labels or nil for a
+// plain update (which keeps the exemplar already there). A later exemplar
+// replaces an earlier one of the same series (counter) or bucket
+// (histogram). Values with invalid UTF-8 are given to client_golang
+// repaired, as for label values.
+type tracedUpdate struct {
+	kind string
+	v    float64
+	ex   prom.Labels
+}
+
+var (
+	tracedAdds = []tracedUpdate{
+		{"a", 2, prom.Labels{"trace_id": "abc123"}},
+		{"a", 1, nil}, // keeps abc123 (value 2)
+		{"b", 1, prom.Labels{"trace_id": "first"}},
+		{"b", 0.5, prom.Labels{"trace_id": "ünï \"q\" \\ \n\xff", "span_id": ""}}, // replaces first
+		{"c", 3, nil},           // never an exemplar
+		{"d", 1, prom.Labels{}}, // an exemplar without labels
+	}
+	tracedBuckets = []float64{0.1, 1}
+	tracedObs     = []tracedUpdate{
+		{"x", 0.05, prom.Labels{"trace_id": "h1"}},
+		{"x", 0.07, nil}, // same bucket: keeps h1
+		{"x", 0.5, prom.Labels{"trace_id": "h2"}},
+		{"x", 0.7, prom.Labels{"trace_id": "h3", "user": "\xff\"}"}}, // replaces h2
+		{"x", 42, prom.Labels{"trace_id": "h4"}},                     // +Inf bucket
+		{"y", 0.2, nil},                                              // no exemplars at all
+	}
+)
+
+// repairedLabels returns l with every value repaired, or nil for nil.
+func repairedLabels(l prom.Labels) prometheus.Labels {
+	if l == nil {
+		return nil
+	}
+	out := prometheus.Labels{}
+	for n, v := range l {
+		out[n] = repaired(v)
+	}
+	return out
+}
+
 const (
 	requestsHelp = `Requests served; odd help: back\slash, "quotes", a tab	and a` + "\nnewline."
 	eventsHelp   = "Events seen, labelled through label maps."
@@ -118,14 +169,21 @@ const (
 	rpcHelp      = "RPC duration."
 )
 
+const (
+	tracedCountHelp   = "Requests with trace exemplars."
+	tracedLatencyHelp = "Latency with trace exemplars."
+)
+
 // apiFamily is prom's own view of one family: its metadata and its series
 // with values formatted by formatValue's rules.
 type apiFamily struct {
 	name, help  string
 	typ         dto.MetricType
+	unit        string      // shown in OpenMetrics and protobuf only
 	constLabels prom.Labels // as exposed
 	all         func() iter.Seq2[prom.Labels, string]
 	get         func(prom.Labels) (string, bool)
+	raw         func(prom.Labels) (any, bool) // Get's value unformatted
 }
 
 func newAPIFamily[V any](name, help string, typ dto.MetricType, constLabels prom.Labels,
@@ -149,6 +207,7 @@ func newAPIFamily[V any](name, help string, typ dto.MetricType, constLabels prom
 			}
 			return format(v), true
 		},
+		raw: func(l prom.Labels) (any, bool) { return get(l) },
 	}
 }
 
@@ -156,11 +215,16 @@ func newAPIFamily[V any](name, help string, typ dto.MetricType, constLabels prom
 type promFixture struct {
 	reg      *prom.Registry
 	families []apiFamily
+	odd      []oddValue    // the label values the counters were given
 	requests *prom.Counter // labelled by values
 	events   *prom.Counter // labelled by maps
 }
 
-func buildProm(t testing.TB) *promFixture {
+func buildProm(t testing.TB) *promFixture { t.Helper(); return buildPromWith(t, oddValues) }
+
+// buildPromWith builds the fixture with the given odd label values (the
+// OpenMetrics cross-check shortens the longest one; see omOddValues).
+func buildPromWith(t testing.TB, odd []oddValue) *promFixture {
 	t.Helper()
 	reg := prom.NewRegistry()
 	in := prom.WithRegistry(reg)
@@ -170,14 +234,14 @@ func buildProm(t testing.TB) *promFixture {
 			t.Fatal(err)
 		}
 	}
-	fx := &promFixture{reg: reg}
+	fx := &promFixture{reg: reg, odd: odd}
 
 	requests, err := prom.NewCounter("xc_requests_total", requestsHelp, in,
 		prom.WithLabelNames("case", "value"), prom.WithConstLabels(prom.Labels{"service": "crosscheck"}))
 	must(err)
 	events, err := prom.NewCounter("xc_events_total", eventsHelp, in)
 	must(err)
-	for i, o := range oddValues {
+	for i, o := range odd {
 		requests.WithValues(o.name, o.value).Add(float64(i + 1))
 		requests.WithValues(o.name, o.value).Inc() // a second lookup hits the same series
 		events.With(prom.Labels{"case": o.name, "value": o.value}).Add(float64(i) + 0.5)
@@ -202,7 +266,7 @@ func buildProm(t testing.TB) *promFixture {
 		prom.WithConstLabels(prom.Labels{"pool": "main"}))
 	must(err)
 
-	latency, err := prom.NewHistogram("xc_latency_seconds", latencyHelp, in,
+	latency, err := prom.NewHistogram("xc_latency_seconds", latencyHelp, in, prom.WithUnit("seconds"),
 		prom.WithLabelNames("path"), prom.WithBuckets(latencyBuckets...))
 	must(err)
 	for _, p := range latencyPaths {
@@ -210,7 +274,7 @@ func buildProm(t testing.TB) *promFixture {
 			latency.WithValues(p).Observe(v)
 		}
 	}
-	size, err := prom.NewHistogram("xc_size_bytes", sizeHelp, in, prom.WithBuckets(sizeBuckets...))
+	size, err := prom.NewHistogram("xc_size_bytes", sizeHelp, in, prom.WithUnit("bytes"), prom.WithBuckets(sizeBuckets...))
 	must(err)
 	for _, v := range sizeObs {
 		size.Observe(v)
@@ -221,7 +285,7 @@ func buildProm(t testing.TB) *promFixture {
 		nan.Observe(v)
 	}
 
-	rpc, err := prom.NewSummary("xc_rpc_duration_seconds", rpcHelp, in,
+	rpc, err := prom.NewSummary("xc_rpc_duration_seconds", rpcHelp, in, prom.WithUnit("seconds"),
 		prom.WithLabelNames("method"), prom.WithConstLabels(prom.Labels{"region": "eu"}),
 		prom.WithObjectives(promObjectives...), prom.WithMaxAge(summaryWindow, prom.DefaultAgeBuckets))
 	must(err)
@@ -229,6 +293,28 @@ func buildProm(t testing.TB) *promFixture {
 		s := rpc.WithValues(m)
 		for _, v := range summaryObs[m] {
 			s.Observe(v)
+		}
+	}
+
+	tracedCount, err := prom.NewCounter("xc_traced_total", tracedCountHelp, in, prom.WithLabelNames("kind"))
+	must(err)
+	for _, u := range tracedAdds {
+		s := tracedCount.WithValues(u.kind)
+		if u.ex == nil {
+			s.Add(u.v)
+		} else {
+			s.AddWithExemplar(u.v, u.ex)
+		}
+	}
+	tracedLatency, err := prom.NewHistogram("xc_traced_seconds", tracedLatencyHelp, in, prom.WithUnit("seconds"),
+		prom.WithLabelNames("kind"), prom.WithBuckets(tracedBuckets...))
+	must(err)
+	for _, u := range tracedObs {
+		s := tracedLatency.WithValues(u.kind)
+		if u.ex == nil {
+			s.Observe(u.v)
+		} else {
+			s.ObserveWithExemplar(u.v, u.ex)
 		}
 	}
 
@@ -254,6 +340,16 @@ func buildProm(t testing.TB) *promFixture {
 			nan.All, nan.Get, formatHistogramValue),
 		newAPIFamily("xc_rpc_duration_seconds", rpcHelp, dto.MetricType_SUMMARY, prom.Labels{"region": "eu"},
 			rpc.All, rpc.Get, func(v prom.SummaryValue) string { return formatSummaryValue(v, true) }),
+		newAPIFamily("xc_traced_total", tracedCountHelp, dto.MetricType_COUNTER, nil,
+			tracedCount.All, counterGet(tracedCount), formatFloat),
+		newAPIFamily("xc_traced_seconds", tracedLatencyHelp, dto.MetricType_HISTOGRAM, nil,
+			tracedLatency.All, tracedLatency.Get, formatHistogramValue),
+	}
+	for name, unit := range map[string]string{
+		"xc_latency_seconds": "seconds", "xc_size_bytes": "bytes", "xc_rpc_duration_seconds": "seconds",
+		"xc_traced_seconds": "seconds",
+	} {
+		fx.families[slices.IndexFunc(fx.families, func(f apiFamily) bool { return f.name == name })].unit = unit
 	}
 	return fx
 }
@@ -262,6 +358,11 @@ func buildProm(t testing.TB) *promFixture {
 // invalid UTF-8, so it is given the repaired values.
 func buildClientGolang(t testing.TB) *prometheus.Registry {
 	t.Helper()
+	return buildClientGolangWith(t, oddValues)
+}
+
+func buildClientGolangWith(t testing.TB, odd []oddValue) *prometheus.Registry {
+	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -269,7 +370,7 @@ func buildClientGolang(t testing.TB) *prometheus.Registry {
 	}, []string{"case", "value"})
 	events := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "xc_events_total", Help: eventsHelp},
 		[]string{"case", "value"})
-	for i, o := range oddValues {
+	for i, o := range odd {
 		requests.WithLabelValues(o.name, repaired(o.value)).Add(float64(i + 1))
 		requests.WithLabelValues(o.name, repaired(o.value)).Inc()
 		events.With(prometheus.Labels{"case": o.name, "value": repaired(o.value)}).Add(float64(i) + 0.5)
@@ -294,14 +395,14 @@ func buildClientGolang(t testing.TB) *prometheus.Registry {
 	}, func() float64 { return 42.5 })
 
 	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "xc_latency_seconds", Help: latencyHelp, Buckets: latencyBuckets,
+		Name: "xc_latency_seconds", Help: latencyHelp, Buckets: latencyBuckets, Unit: "seconds",
 	}, []string{"path"})
 	for _, p := range latencyPaths {
 		for _, v := range latencyObs {
 			latency.WithLabelValues(repaired(p)).Observe(v)
 		}
 	}
-	size := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "xc_size_bytes", Help: sizeHelp, Buckets: sizeBuckets})
+	size := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "xc_size_bytes", Help: sizeHelp, Buckets: sizeBuckets, Unit: "bytes"})
 	for _, v := range sizeObs {
 		size.Observe(v)
 	}
@@ -311,7 +412,7 @@ func buildClientGolang(t testing.TB) *prometheus.Registry {
 	}
 
 	rpc := prometheus.NewSummaryVec(prometheus.SummaryOpts{
-		Name: "xc_rpc_duration_seconds", Help: rpcHelp, ConstLabels: prometheus.Labels{"region": "eu"},
+		Name: "xc_rpc_duration_seconds", Help: rpcHelp, ConstLabels: prometheus.Labels{"region": "eu"}, Unit: "seconds",
 		Objectives: cgObjectives, MaxAge: summaryWindow, AgeBuckets: prometheus.DefAgeBuckets,
 	}, []string{"method"})
 	for m, obs := range summaryObs {
@@ -321,7 +422,29 @@ func buildClientGolang(t testing.TB) *prometheus.Registry {
 		}
 	}
 
-	reg.MustRegister(requests, events, temp, pool, latency, size, nan, rpc)
+	tracedCount := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "xc_traced_total", Help: tracedCountHelp},
+		[]string{"kind"})
+	for _, u := range tracedAdds {
+		c := tracedCount.WithLabelValues(u.kind)
+		if u.ex == nil {
+			c.Add(u.v)
+		} else {
+			c.(prometheus.ExemplarAdder).AddWithExemplar(u.v, repairedLabels(u.ex))
+		}
+	}
+	tracedLatency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "xc_traced_seconds", Help: tracedLatencyHelp, Buckets: tracedBuckets, Unit: "seconds",
+	}, []string{"kind"})
+	for _, u := range tracedObs {
+		h := tracedLatency.WithLabelValues(u.kind)
+		if u.ex == nil {
+			h.Observe(u.v)
+		} else {
+			h.(prometheus.ExemplarObserver).ObserveWithExemplar(u.v, repairedLabels(u.ex))
+		}
+	}
+
+	reg.MustRegister(requests, events, temp, pool, latency, size, nan, rpc, tracedCount, tracedLatency)
 	return reg
 }
 
@@ -578,14 +701,14 @@ func checkStructure(p *problems, side string, got map[string]*dto.MetricFamily) 
 // checkRoundTrip: every odd label value arrives exactly (invalid UTF-8 as
 // U+FFFD), once per family, in both counter families, and the invalid
 // constant label too.
-func checkRoundTrip(p *problems, side string, got map[string]*dto.MetricFamily) {
+func checkRoundTrip(p *problems, side string, odd []oddValue, got map[string]*dto.MetricFamily) {
 	for _, fam := range []string{"xc_requests_total", "xc_events_total"} {
 		byCase := map[string][]string{}
 		for _, m := range got[fam].GetMetric() {
 			l := labelsOf(m)
 			byCase[l["case"]] = append(byCase[l["case"]], l["value"])
 		}
-		for _, o := range oddValues {
+		for _, o := range odd {
 			vs := byCase[o.name]
 			if len(vs) != 1 {
 				p.addf("%s: %s: case %s has %d series, want 1", side, fam, o.name, len(vs))
@@ -705,7 +828,7 @@ func checkHistogramTruth(p *problems, side string, got map[string]*dto.MetricFam
 // checkGetOriginal: Get finds a series by the very labels it was created
 // with, odd values included, for both lookup paths (values and map).
 func checkGetOriginal(p *problems, fx *promFixture) {
-	for i, o := range oddValues {
+	for i, o := range fx.odd {
 		l := prom.Labels{"case": o.name, "value": o.value}
 		note := ""
 		if !utf8.ValidString(o.value) {
@@ -758,8 +881,8 @@ func verify(fx *promFixture, promFams, cgFams map[string]*dto.MetricFamily) prob
 	checkAgainstAPI(&p, fx.families, promFams)
 	checkStructure(&p, "prom", promFams)
 	checkStructure(&p, "client_golang", cgFams)
-	checkRoundTrip(&p, "prom", promFams)
-	checkRoundTrip(&p, "client_golang", cgFams)
+	checkRoundTrip(&p, "prom", fx.odd, promFams)
+	checkRoundTrip(&p, "client_golang", fx.odd, cgFams)
 	checkHistogramTruth(&p, "prom", promFams)
 	checkHistogramTruth(&p, "client_golang", cgFams)
 	checkGetOriginal(&p, fx)

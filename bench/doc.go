@@ -1,7 +1,9 @@
 // Package bench holds side-by-side benchmarks of prom,
-// prometheus/client_golang and VictoriaMetrics/metrics, and a test that
-// cross-checks prom's text exposition against the reference parser and
-// against client_golang.
+// prometheus/client_golang and VictoriaMetrics/metrics, and tests that
+// cross-check prom's expositions (text 0.0.4, OpenMetrics 1.0 and delimited
+// protobuf, through Append and Handler) against the reference decoders and
+// against client_golang, plus a fuzz target (FuzzFormatsAgree) that requires
+// the three formats to agree.
 //
 // Every Benchmark<Op> has one sub-benchmark per library ("prom",
 // "clientgolang", "vm") or per library variant ("<lib>_<variant>"), all

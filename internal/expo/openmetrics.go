@@ -1,6 +1,9 @@
 package expo
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // OpenMetricsContentType is the Content-Type of OpenMetrics 1.0 text.
 const OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -133,8 +136,10 @@ func appendExemplar(b []byte, ex *Exemplar) []byte {
 	b = append(b, "} "...)
 	b = AppendFloat(b, ex.Value)
 	if ex.Timestamp != 0 {
+		// Seconds in plain decimal: some strict parsers misread exponents
+		// in exemplar timestamps.
 		b = append(b, ' ')
-		b = AppendFloat(b, float64(ex.Timestamp)/1e9)
+		b = strconv.AppendFloat(b, float64(ex.Timestamp)/1e9, 'f', -1, 64)
 	}
 	return b
 }
