@@ -846,7 +846,7 @@ func TestCrossCheckHandler(t *testing.T) {
 			if tc.accept != "" {
 				h.Set("Accept", tc.accept)
 			}
-			if got := expfmt.NegotiateIncludingOpenMetrics(h); got.FormatType() != tc.wantFmt.FormatType() {
+			if got := expfmt.NegotiateAccept(h, expfmt.DefaultOpenMetricsAcceptedFormats()...); got.FormatType() != tc.wantFmt.FormatType() {
 				t.Errorf("expfmt negotiates %q for this header, the test expects %q", got, tc.wantFmt)
 			}
 			body, hdr := scrape(t, srv.URL, tc.accept)
