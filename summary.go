@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"math"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/promgo/prom/internal/expo"
@@ -32,9 +35,31 @@ const (
 	DefaultAgeBuckets = 5
 )
 
-// summaryBufferSize is how many observations a series buffers before it
-// merges them into its quantile streams.
-const summaryBufferSize = 500
+// Observations go into a ring of summaryRingSize slots, claimed in order
+// by an atomic position counter, and are merged into the quantile streams
+// in batches of summaryBatch: the ring holds two batches, so observers fill
+// one while the other is being merged.
+const (
+	summaryBatch    = 512
+	summaryRingSize = 2 * summaryBatch
+)
+
+// summaryEmpty is XORed into the bit pattern of every value stored in a
+// ring slot, so that a zero slot means "claimed but not yet written". It is
+// a NaN payload that Observe never stores: Observe replaces every NaN by
+// math.NaN() first.
+const summaryEmpty = 0x7ff4_5e4d_1a2b_3c4d
+
+// bucketEpsilonDivisor divides each objective's error for the streams of
+// the age buckets. A query merges the live buckets (quantile.Stream.Merge),
+// and the merged rank uncertainty at the target is at most about the sum
+// over the buckets of 2ε'·max(r_b/(q−ε'), (n_b−r_b)/(1−q+ε')), where r_b
+// of each bucket's n_b values lie below the target. Because the r_b add up
+// to about q·n, that sum stays near 2ε'·n·(1 + ε/(q−ε')) however the
+// values are spread over the buckets, which ε' = ε/3 keeps within the
+// window 2ε·n that the objective allows (TestSummaryMergedWindowBound
+// checks it on adversarial bucket contents).
+const bucketEpsilonDivisor = 3
 
 // Summary is a family of summaries: observations reduced to targeted
 // quantiles (CKMS, with the error bounds of each [Objective]) over a
@@ -49,28 +74,54 @@ type Summary struct {
 
 type summaryConfig struct {
 	objectives []quantile.Objective // sorted by quantile
-	quantiles  []float64
-	qtexts     []string // rendered quantile pairs
-	qtextsOM   []string // the same in OpenMetrics' canonical form
-	maxAge     time.Duration
-	ageBuckets int
-	now        func() time.Time // time.Now; tests replace it
+	// bucketObjectives are the objectives of each age bucket's stream:
+	// tighter, so that their merge meets objectives.
+	bucketObjectives []quantile.Objective
+	quantiles        []float64
+	qtexts           []string // rendered quantile pairs
+	qtextsOM         []string // the same in OpenMetrics' canonical form
+	maxAge           time.Duration
+	ageBuckets       int
+	now              func() time.Time // time.Now; tests replace it
 }
 
-// SummarySeries is one series of a [Summary], bound to its labels. Observe
-// appends to a buffer under a short lock and does not allocate. It is safe
-// for concurrent use.
+// SummarySeries is one series of a [Summary], bound to its labels. It is
+// safe for concurrent use.
+//
+// Observe does not lock and does not allocate: it claims a slot of the ring
+// with one atomic add and stores the value there. The observer that claims
+// the last slot of a batch takes mu and merges every complete batch: it
+// counts and sums the values, sorts them and inserts them into the stream
+// of the current age bucket only. Meanwhile other observers fill the other
+// half of the ring; only when that fills too before the merge ends do they
+// wait. A read takes mu, closes the partial batch (moving pos to the end of
+// the batch; the unclaimed rest of it is skipped) and merges it too, so it
+// sees every observation that completed before it began.
 type SummarySeries struct {
 	seriesHeader
 	cfg *summaryConfig
 
+	// pos is the next ring position to claim (position p uses slot
+	// p%summaryRingSize); consumed is the first position not yet merged,
+	// a multiple of summaryBatch. Position p may be written once
+	// p < consumed+summaryRingSize.
+	pos      atomic.Uint64
+	consumed atomic.Uint64
+	// ring holds value bits ^ summaryEmpty, 0 when empty. Observers
+	// store with atomic.StoreUint64; drain loads atomically, and resets a
+	// slot with a plain write, which is ordered before the slot's reuse by
+	// the store to consumed (an atomic store is an XCHG on amd64, about 10
+	// ns; the plain write is not).
+	ring [summaryRingSize]uint64
+
 	mu      sync.Mutex
-	buf     []float64
-	streams []*quantile.Stream // a ring; head is the oldest
+	batch   []float64          // scratch for one batch; mu
+	streams []*quantile.Stream // age buckets, a ring; head is the oldest; mu
 	head    int
-	expires time.Time // when the head stream expires
-	count   uint64
-	sum     float64
+	expires time.Time        // when the head bucket expires; mu
+	merged  *quantile.Stream // scratch for queries; mu
+	count   uint64           // observations merged; mu
+	sum     float64          // their sum, added in position order; mu
 }
 
 // SummaryValue is a summary's state at one moment.
@@ -109,6 +160,14 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 			return nil, fmt.Errorf("prom: summary %q: quantile %v given twice", name, ob.Quantile)
 		}
 		s.cfg.objectives = append(s.cfg.objectives, quantile.Objective{Quantile: ob.Quantile, Epsilon: ob.Epsilon})
+		be := ob.Epsilon
+		if ob.Quantile-ob.Epsilon > 0 && ob.Quantile+ob.Epsilon < 1 {
+			// An objective whose window reaches rank 0 or n is met by
+			// the exact minimum or maximum, which merging keeps; the
+			// others get the tighter per-bucket error.
+			be /= bucketEpsilonDivisor
+		}
+		s.cfg.bucketObjectives = append(s.cfg.bucketObjectives, quantile.Objective{Quantile: ob.Quantile, Epsilon: be})
 		s.cfg.quantiles = append(s.cfg.quantiles, ob.Quantile)
 		s.cfg.qtexts = append(s.cfg.qtexts, string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendFloat(nil, ob.Quantile)))))
 		s.cfg.qtextsOM = append(s.cfg.qtextsOM, string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendCanonicalFloat(nil, ob.Quantile)))))
@@ -124,8 +183,9 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 		if len(s.cfg.objectives) > 0 {
 			ss.streams = make([]*quantile.Stream, s.cfg.ageBuckets)
 			for i := range ss.streams {
-				ss.streams[i] = quantile.New(s.cfg.objectives)
+				ss.streams[i] = quantile.New(s.cfg.bucketObjectives)
 			}
+			ss.merged = quantile.New(s.cfg.bucketObjectives)
 		}
 		ss.expires = s.cfg.now().Add(s.cfg.maxAge / time.Duration(s.cfg.ageBuckets))
 		return ss
@@ -148,37 +208,95 @@ func compareFloat(a, b float64) int {
 
 // Observe adds one observation.
 func (s *SummarySeries) Observe(v float64) {
-	s.mu.Lock()
-	s.count++
-	s.sum += v
-	if s.streams != nil {
-		if s.buf == nil {
-			s.buf = make([]float64, 0, summaryBufferSize)
-		}
-		s.buf = append(s.buf, v)
-		if len(s.buf) == cap(s.buf) {
-			s.flush(s.cfg.now())
-		}
+	if v != v {
+		v = math.NaN() // one NaN pattern, never summaryEmpty
 	}
+	p := s.pos.Add(1) - 1
+	if p >= s.consumed.Load()+summaryRingSize {
+		s.waitSlot(p)
+	}
+	atomic.StoreUint64(&s.ring[p%summaryRingSize], math.Float64bits(v)^summaryEmpty)
+	if p%summaryBatch == summaryBatch-1 {
+		s.fillBatch()
+	}
+}
+
+// fillBatch merges the batch that the caller completed, and any other
+// complete one.
+func (s *SummarySeries) fillBatch() {
+	s.mu.Lock()
+	s.drain(s.pos.Load(), 0)
 	s.mu.Unlock()
 }
 
-// flush expires old age buckets and merges the buffer into every stream;
-// s.mu is held.
-func (s *SummarySeries) flush(now time.Time) {
-	s.rotate(now)
-	if len(s.buf) == 0 {
-		return
+// waitSlot waits until the slot of position p is free: its previous
+// occupant, a batch earlier in the ring, is merged. That batch is complete,
+// so whoever holds mu is merging it, or the caller merges it.
+func (s *SummarySeries) waitSlot(p uint64) {
+	for p >= s.consumed.Load()+summaryRingSize {
+		// TryLock, not Lock: a reader holding mu may be waiting for
+		// this very observer to write an earlier batch's slot.
+		if s.mu.TryLock() {
+			s.drain(s.pos.Load(), 0)
+			s.mu.Unlock()
+		} else {
+			runtime.Gosched()
+		}
 	}
-	slices.Sort(s.buf)
-	for _, st := range s.streams {
-		st.InsertSorted(s.buf)
-	}
-	s.buf = s.buf[:0]
 }
 
-// rotate resets each stream whose age bucket has expired; s.mu is held.
+// drain merges every complete batch below end, a position that some
+// observer or the caller has claimed; in the batch that holds end−1, only
+// positions below stop are merged when stop is not 0 (the caller closed it
+// there). s.mu is held.
+func (s *SummarySeries) drain(end, stop uint64) {
+	start := s.consumed.Load()
+	if end-start < summaryBatch && stop == 0 {
+		return
+	}
+	s.rotate(s.cfg.now())
+	if s.batch == nil {
+		s.batch = make([]float64, 0, summaryBatch)
+	}
+	for ; start+summaryBatch <= end; start += summaryBatch {
+		last := start + summaryBatch
+		if stop != 0 && stop < last {
+			last = stop
+		}
+		b := s.batch[:0]
+		sum := s.sum
+		for p := start; p < last; p++ {
+			slot := &s.ring[p%summaryRingSize]
+			x := atomic.LoadUint64(slot)
+			for spins := 0; x == 0; spins++ {
+				// Claimed, not yet written: the observer is
+				// between its add and its store.
+				if spins > 16 {
+					runtime.Gosched()
+				}
+				x = atomic.LoadUint64(slot)
+			}
+			*slot = 0
+			v := math.Float64frombits(x ^ summaryEmpty)
+			sum += v
+			b = append(b, v)
+		}
+		s.sum = sum
+		s.count += uint64(len(b))
+		// Free the slots for observers a ring later.
+		s.consumed.Store(start + summaryBatch)
+		if s.streams != nil && len(b) > 0 {
+			s.streams[(s.head+len(s.streams)-1)%len(s.streams)].InsertBatch(b)
+		}
+	}
+}
+
+// rotate resets each age bucket that has expired; the bucket before head
+// is the current one. s.mu is held.
 func (s *SummarySeries) rotate(now time.Time) {
+	if s.streams == nil {
+		return
+	}
 	step := s.cfg.maxAge / time.Duration(s.cfg.ageBuckets)
 	for i := 0; !now.Before(s.expires); i++ {
 		if i == len(s.streams) {
@@ -191,6 +309,25 @@ func (s *SummarySeries) rotate(now time.Time) {
 		s.head = (s.head + 1) % len(s.streams)
 		s.expires = s.expires.Add(step)
 	}
+}
+
+// flush merges every observation that completed before it was called: it
+// closes the partial batch by moving pos to the batch's end, so observers
+// that come later use the next batch. s.mu is held.
+func (s *SummarySeries) flush() {
+	for {
+		p := s.pos.Load()
+		if p%summaryBatch == 0 {
+			s.drain(p, 0)
+			break
+		}
+		end := p - p%summaryBatch + summaryBatch
+		if s.pos.CompareAndSwap(p, end) {
+			s.drain(end, p)
+			break
+		}
+	}
+	s.rotate(s.cfg.now())
 }
 
 // Value returns the series' quantiles over the window, count and sum.
@@ -208,11 +345,18 @@ func (s *SummarySeries) Value() SummaryValue {
 func (s *SummarySeries) read(vals []float64) (uint64, float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.flush()
 	if s.streams != nil {
-		s.flush(s.cfg.now())
-		head := s.streams[s.head]
-		for i, q := range s.cfg.quantiles {
-			vals[i] = head.Query(q)
+		// The window is the union of the age buckets.
+		q := s.merged
+		q.Reset()
+		for _, st := range s.streams {
+			if st.Count() > 0 {
+				q.Merge(st)
+			}
+		}
+		for i, qq := range s.cfg.quantiles {
+			vals[i] = q.Query(qq)
 		}
 	}
 	return s.count, s.sum

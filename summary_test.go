@@ -1,11 +1,13 @@
 package prom
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -190,5 +192,176 @@ func TestSummaryConcurrent(t *testing.T) {
 	}
 	if total != 12000 {
 		t.Fatalf("count %d; want 12000", total)
+	}
+}
+
+// TestSummaryConcurrentScrapes runs observers against scrapes of the same
+// series: every scrape sees a count that never decreases and that covers
+// every observation completed before the scrape began, and the final count
+// and sum are exact.
+func TestSummaryConcurrentScrapes(t *testing.T) {
+	reg := NewRegistry()
+	s := Must(NewSummary("c", "h", WithRegistry(reg), WithMaxAge(time.Hour, 5)))
+	ss := s.With(nil)
+	const workers, per = 4, 20000
+	var done sync.WaitGroup
+	var completed [workers]atomicCounter
+	for w := range workers {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			for i := range per {
+				ss.Observe(float64(i % 1000))
+				completed[w].add()
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	scraped := make(chan error, 1)
+	go func() {
+		var last uint64
+		for {
+			var before uint64
+			for w := range completed {
+				before += completed[w].get()
+			}
+			v := ss.Value()
+			if v.Count < last || v.Count < before {
+				scraped <- fmt.Errorf("scrape saw count %d after %d, with %d observations completed before it", v.Count, last, before)
+				return
+			}
+			last = v.Count
+			text(t, reg)
+			select {
+			case <-stop:
+				scraped <- nil
+				return
+			default:
+			}
+		}
+	}()
+	done.Wait()
+	close(stop)
+	if err := <-scraped; err != nil {
+		t.Fatal(err)
+	}
+	v := ss.Value()
+	var wantSum float64
+	for i := range per {
+		wantSum += float64(i % 1000)
+	}
+	if v.Count != workers*per || v.Sum != workers*wantSum {
+		t.Fatalf("count %d sum %v; want %d %v", v.Count, v.Sum, workers*per, workers*wantSum)
+	}
+	all := make([]float64, 0, workers*per)
+	for range workers {
+		for i := range per {
+			all = append(all, float64(i%1000))
+		}
+	}
+	slices.Sort(all)
+	checkQuantiles(t, v, DefaultObjectives(), all)
+}
+
+type atomicCounter struct{ n atomic.Uint64 }
+
+func (c *atomicCounter) add()        { c.n.Add(1) }
+func (c *atomicCounter) get() uint64 { return c.n.Load() }
+
+// TestSummaryMergedWindowBound spreads observations over the age buckets
+// in ways that make the buckets differ as much as possible (disjoint
+// ranges, skewed sizes, reversed order, a spike in one bucket) and checks
+// the rank bound of every objective on the merged window.
+func TestSummaryMergedWindowBound(t *testing.T) {
+	objectives := []Objective{{0.01, 0.001}, {0.1, 0.01}, {0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}, {0.999, 0.0001}}
+	rng := rand.New(rand.NewPCG(7, 8))
+	type bucket struct {
+		n   int
+		gen func(i int) float64
+	}
+	cases := []struct {
+		name    string
+		buckets []bucket
+	}{
+		{"disjoint ascending", []bucket{
+			{20000, func(i int) float64 { return rng.Float64() }},
+			{20000, func(i int) float64 { return 1 + rng.Float64() }},
+			{20000, func(i int) float64 { return 2 + rng.Float64() }},
+			{20000, func(i int) float64 { return 3 + rng.Float64() }},
+			{20000, func(i int) float64 { return 4 + rng.Float64() }},
+		}},
+		{"disjoint descending", []bucket{
+			{20000, func(i int) float64 { return 4 + rng.Float64() }},
+			{20000, func(i int) float64 { return 3 + rng.Float64() }},
+			{20000, func(i int) float64 { return 2 + rng.Float64() }},
+			{20000, func(i int) float64 { return 1 + rng.Float64() }},
+			{20000, func(i int) float64 { return rng.Float64() }},
+		}},
+		{"skewed sizes", []bucket{
+			{1000, func(i int) float64 { return 100 + rng.Float64() }},
+			{90000, func(i int) float64 { return rng.ExpFloat64() }},
+			{500, func(i int) float64 { return -rng.Float64() }},
+			{30000, func(i int) float64 { return 10 + rng.NormFloat64() }},
+			{3000, func(i int) float64 { return 1000 * rng.Float64() }},
+		}},
+		{"spike in one bucket", []bucket{
+			{40000, func(i int) float64 { return rng.Float64() }},
+			{40000, func(i int) float64 { return rng.Float64() }},
+			{2000, func(i int) float64 { return 50 + rng.Float64() }},
+			{40000, func(i int) float64 { return rng.Float64() }},
+			{40000, func(i int) float64 { return rng.Float64() }},
+		}},
+		{"tail per bucket", []bucket{
+			{10000, func(i int) float64 { return float64(i) }},
+			{10000, func(i int) float64 { return float64(10000 + i) }},
+			{100, func(i int) float64 { return float64(-i) }},
+			{10000, func(i int) float64 { return float64(5000 + i) }},
+			{100, func(i int) float64 { return float64(1e6 + i) }},
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			now := time.Unix(1000, 0)
+			s := Must(NewSummary("w", "h", WithRegistry(nil), WithObjectives(objectives...), WithMaxAge(50*time.Second, 5)))
+			s.cfg.now = func() time.Time { return now }
+			ss := s.With(nil)
+			var all []float64
+			for bi, b := range c.buckets {
+				if bi > 0 {
+					now = now.Add(10 * time.Second)
+				}
+				for i := range b.n {
+					v := b.gen(i)
+					all = append(all, v)
+					ss.Observe(v)
+				}
+				ss.Value() // closes the partial batch inside this bucket
+			}
+			slices.Sort(all)
+			v := ss.Value()
+			if v.Count != uint64(len(all)) {
+				t.Fatalf("count %d; want %d", v.Count, len(all))
+			}
+			checkQuantiles(t, v, objectives, all)
+			// Log the worst rank error as a fraction of each
+			// objective's allowance (go test -v).
+			worst := 0.0
+			for i, q := range v.Quantiles {
+				lo, _ := slices.BinarySearch(all, q.Value)
+				hi := lo
+				for hi < len(all) && all[hi] == q.Value {
+					hi++
+				}
+				target := objectives[i].Quantile * float64(len(all))
+				e := 0.0 // distance from target to the nearest rank of the value
+				if target < float64(lo) {
+					e = float64(lo) - target
+				} else if target > float64(hi) {
+					e = target - float64(hi)
+				}
+				worst = max(worst, e/(objectives[i].Epsilon*float64(len(all))))
+			}
+			t.Logf("worst rank error: %.2f of the allowed", worst)
+		})
 	}
 }

@@ -54,6 +54,7 @@ package quantile
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -112,9 +113,6 @@ func New(objectives []Objective) *Stream {
 		}
 		s.inv = append(s.inv, invariant{a: 2 * e / (q - e), b: 2 * e / (1 - q + e)})
 	}
-	if s.hasObjectives {
-		s.buf = make([]float64, 0, bufferSize)
-	}
 	return s
 }
 
@@ -128,6 +126,11 @@ func (s *Stream) Insert(v float64) {
 		s.n++
 		return
 	}
+	if s.buf == nil {
+		// Allocated on first use: a Stream fed only through InsertSorted
+		// or InsertBatch never needs it.
+		s.buf = make([]float64, 0, bufferSize)
+	}
 	s.buf = append(s.buf, v)
 	if len(s.buf) == cap(s.buf) {
 		s.flush()
@@ -138,8 +141,8 @@ func (s *Stream) Insert(v float64) {
 // vs is expected in ascending order; NaN elements are ignored. The slice is
 // neither modified nor retained. A long sorted slice is merged directly,
 // without buffering or sorting; a short one, or one that turns out not to
-// be sorted, is inserted value by value, which costs more but stays
-// correct.
+// be sorted or holds NaN, is inserted value by value, which costs more but
+// stays correct.
 func (s *Stream) InsertSorted(vs []float64) {
 	if !s.hasObjectives {
 		for _, v := range vs {
@@ -149,27 +152,52 @@ func (s *Stream) InsertSorted(vs []float64) {
 		}
 		return
 	}
-	if len(vs) < cap(s.buf) || !isSorted(vs) {
+	if len(vs) < bufferSize || !isSorted(vs) {
 		for _, v := range vs {
 			s.Insert(v)
 		}
 		return
 	}
 	s.flush()
-	s.mergeSorted(vs)
-	s.compress()
+	s.mergeCompress(vs)
 }
 
-// isSorted reports whether the non-NaN elements of vs are in ascending order.
+// InsertBatch adds every value of vs, in any order, for a caller that
+// batches: the values are merged at once, without going through the
+// buffer. NaN elements are ignored. vs is reordered (sorted, NaN values
+// moved to the end) but not retained. It costs one sort of vs and one pass
+// over the retained samples, so batches of a few hundred values amortise
+// the pass; a short batch is still correct.
+func (s *Stream) InsertBatch(vs []float64) {
+	// Move NaN values to the end and drop them.
+	k := 0
+	for i, v := range vs {
+		if v == v {
+			vs[k], vs[i] = v, vs[k]
+			k++
+		}
+	}
+	vs = vs[:k]
+	if !s.hasObjectives {
+		s.n += uint64(k)
+		return
+	}
+	if k == 0 {
+		return
+	}
+	s.flush()
+	sortFloats(vs)
+	s.mergeCompress(vs)
+}
+
+// isSorted reports whether vs is in ascending order and holds no NaN.
 func isSorted(vs []float64) bool {
 	prev := math.Inf(-1)
 	for _, v := range vs {
-		if v < prev {
+		if !(v >= prev) {
 			return false
 		}
-		if v == v {
-			prev = v
-		}
+		prev = v
 	}
 	return true
 }
@@ -301,9 +329,67 @@ func (s *Stream) flush() {
 		return
 	}
 	sortFloats(s.buf)
-	s.mergeSorted(s.buf)
+	s.mergeCompress(s.buf)
 	s.buf = s.buf[:0]
-	s.compress()
+}
+
+// mergeCompress is mergeSorted followed by compress, fused into one
+// backward pass that writes the result in place: vs (ascending, no NaN) is
+// merged into the samples as if inserted one at a time in order, and every
+// sample that the invariant allows is folded into its successor. The
+// result is identical to mergeSorted then compress (TestMergeCompress),
+// without the intermediate list.
+func (s *Stream) mergeCompress(vs []float64) {
+	lo, lv := len(s.samples), len(vs)
+	total := lo + lv
+	if total < 3 {
+		s.mergeSorted(vs) // compress keeps the first and last samples
+		return
+	}
+	buf := slices.Grow(s.samples, lv)[:total] // buf[:lo] holds the old samples
+	n := s.n + uint64(lv)
+	s.n = n
+	nf := float64(n)
+	// Walk the merged list backwards: old samples buf[i], i from lo−1, and
+	// new values vs[j], j from lv−1; on equal values the new one comes
+	// after the old (it goes after every sample ≤ v). A new value's Δ is
+	// g+Δ−1 of the old sample that follows it, 0 when none follows or none
+	// precedes it. Output is written from buf[total−1] down; the write
+	// index w stays above every unread old sample, since w ≥ i+j+2.
+	i, j := lo-1, lv-1
+	nextW := uint64(0) // g+Δ−1 of the last old sample taken; 0 before any
+	var cur, si sample
+	r := n // sum of g before the element taken last
+	w := total
+	for k := total - 1; k >= 0; k-- {
+		if j >= 0 && (i < 0 || vs[j] >= buf[i].v) {
+			si = sample{v: vs[j], g: 1}
+			if i >= 0 {
+				si.delta = nextW
+			}
+			j--
+		} else {
+			si = buf[i]
+			i--
+			nextW = si.g + si.delta - 1
+		}
+		r -= si.g
+		switch {
+		case k == total-1:
+			cur = si
+			continue
+		case k == 0:
+		case float64(si.g+cur.g+cur.delta) <= s.f(float64(r), nf):
+			cur.g += si.g
+			continue
+		}
+		w--
+		buf[w] = cur
+		cur = si
+	}
+	w--
+	buf[w] = cur
+	s.samples = buf[:copy(buf, buf[w:total])]
 }
 
 // mergeSorted inserts the ascending values vs (NaN elements skipped) into
@@ -374,45 +460,97 @@ func (s *Stream) f(r, n float64) float64 {
 	return m
 }
 
-// sortFloats sorts a (no NaN, at most bufferSize elements) in ascending
-// order. It is an LSD radix sort on the order-preserving bit pattern of the
-// values, one byte per pass, skipping passes in which every value has the
-// same byte; short slices use comparison sorting.
+// maxSortLen is the longest slice sortFloats sorts with its bucket sort;
+// longer ones use slices.Sort.
+const maxSortLen = 1024
+
+// sortFloats sorts a (no NaN) in ascending order. Slices of up to
+// maxSortLen values are mapped to the order-preserving integer keys of their
+// bit patterns (sortKey) and distributed by the leading bits of key−min
+// into about two buckets per value (a counting sort, one pass), and an insertion sort then
+// orders each bucket. The keys follow the floating-point exponent, so the
+// buckets spread roughly logarithmically and typical batches leave one or
+// two values per bucket; a bucket that receives many values (clustered
+// data) is sorted on its own with the same method on its narrower key
+// range, which ends at once for a bucket of equal values.
 func sortFloats(a []float64) {
-	if len(a) < 64 || len(a) > bufferSize {
+	if len(a) > maxSortLen {
 		slices.Sort(a)
 		return
 	}
-	var cnt [8][256]uint16 // bufferSize < 1<<16
-	for _, v := range a {
-		k := sortKey(v)
-		for p := range cnt {
-			cnt[p][byte(k>>(8*p))]++
-		}
+	var keys, tmp [maxSortLen]uint64
+	k := keys[:len(a)]
+	for i, v := range a {
+		k[i] = sortKey(v)
 	}
-	var tmp [bufferSize]float64
-	src, dst := a, tmp[:len(a)]
-	for p := range cnt {
-		c := &cnt[p]
-		shift := uint(8 * p)
-		if int(c[byte(sortKey(src[0])>>shift)]) == len(src) {
-			continue // every value has this byte
-		}
-		var sum uint16
-		for i, n := range c {
-			c[i] = sum
-			sum += n
-		}
-		for _, v := range src {
-			d := byte(sortKey(v) >> shift)
-			dst[c[d]] = v
-			c[d]++
-		}
-		src, dst = dst, src
+	sortKeys(k, tmp[:len(a)])
+	for i, key := range k {
+		a[i] = fromSortKey(key)
 	}
-	if &src[0] != &a[0] {
-		copy(a, src)
+}
+
+// sortKeys sorts k using tmp (of the same length) as scratch.
+func sortKeys(k, tmp []uint64) {
+	if len(k) <= 16 {
+		insertionSort(k)
+		return
 	}
+	lo, hi := k[0], k[0]
+	for _, x := range k {
+		lo = min(lo, x)
+		hi = max(hi, x)
+	}
+	if lo == hi {
+		return
+	}
+	// About two buckets per value, at most 1024.
+	nb := min(bits.Len(uint(len(k)))+1, 10)
+	shift := max(bits.Len64(hi-lo)-nb, 0)
+	var cnt [1 << 10]uint16 // maxSortLen < 1<<16
+	c := cnt[:1<<nb]
+	for _, x := range k {
+		c[(x-lo)>>shift]++
+	}
+	var sum uint16
+	for b, n := range c {
+		c[b] = sum
+		sum += n
+	}
+	// c[b] is now the start of bucket b; the scatter advances it to the
+	// start of bucket b+1.
+	for _, x := range k {
+		b := (x - lo) >> shift
+		tmp[c[b]] = x
+		c[b]++
+	}
+	start := 0
+	for _, end := range c {
+		if int(end)-start > 16 {
+			sortKeys(tmp[start:end], k[start:end])
+		}
+		start = int(end)
+	}
+	// Buckets are in order and the large ones sorted; this pass orders
+	// the small ones.
+	insertionSort(tmp)
+	copy(k, tmp)
+}
+
+func insertionSort(k []uint64) {
+	for i := 1; i < len(k); i++ {
+		x := k[i]
+		j := i
+		for j > 0 && k[j-1] > x {
+			k[j] = k[j-1]
+			j--
+		}
+		k[j] = x
+	}
+}
+
+// fromSortKey inverts sortKey.
+func fromSortKey(k uint64) float64 {
+	return math.Float64frombits(k ^ (uint64(int64(^k)>>63) | 1<<63))
 }
 
 // sortKey maps v to an unsigned integer with the same order (−0 before +0).
