@@ -353,9 +353,13 @@ func (f *family[T, PT]) unlabelled() (PT, error) {
 	if err != nil {
 		return f.discard, err
 	}
-	if p.header().hash == k.hash { // not the overflow series
+	// Cache it only while it is still in the family: a Reset or Delete
+	// between get and here must not leave a stale cache behind.
+	f.mu.Lock()
+	if f.lookup(&k) == p {
 		f.plain.Store((*T)(p))
 	}
+	f.mu.Unlock()
 	return p, nil
 }
 
