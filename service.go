@@ -277,6 +277,18 @@ func (s *Service) tlsConfig() (*tls.Config, error) {
 	if len(c.Certificates) == 0 && c.GetCertificate == nil && c.GetConfigForClient == nil {
 		return nil, errors.New("prom: metrics service: TLSConfig holds no certificate and CertFile is not set")
 	}
+	if get := c.GetConfigForClient; get != nil {
+		// A per-client config replaces this one: hold it to TLS 1.2 too.
+		c.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			pc, err := get(hello)
+			if pc == nil || err != nil || pc.MinVersion >= tls.VersionTLS12 {
+				return pc, err
+			}
+			pc = pc.Clone()
+			pc.MinVersion = tls.VersionTLS12
+			return pc, nil
+		}
+	}
 	if c.MinVersion < tls.VersionTLS12 {
 		c.MinVersion = tls.VersionTLS12
 	}
