@@ -76,8 +76,10 @@
 // [Render] returns a registry's metrics and their Content-Type, for any
 // framework, as aioprometheus's render does; [Registry.Append] appends a
 // chosen format to a buffer. Families come out in name order and series in
-// creation order. A collector that fails or panics is left out and
-// reported; the rest of the scrape is served and stays well-formed.
+// creation order. A collector that fails or panics is reported (the
+// series it wrote before failing are kept, its invalid ones dropped), a
+// GaugeFunc that panics is left out, and the rest of the scrape is served
+// and stays well-formed.
 //
 // # Serving
 //

@@ -127,7 +127,12 @@ type handler struct {
 // deadline passed.
 var errScrapeTimeout = errors.New("prom: collecting metrics timed out")
 
-var gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+// gzipPool holds writers at BestSpeed: compression is most of a scrape's
+// cost, and the faster level keeps scrapes short and their buffers few.
+var gzipPool = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	wrote := false // whether the response has begun

@@ -219,8 +219,9 @@ func (r *Registry) All() iter.Seq[Collector] {
 }
 
 // encode writes every family to enc in name order. Custom collectors run
-// first; a collector that fails or panics is left out and reported in the
-// returned error, and everything else is still written.
+// first; a collector that fails or panics is reported in the returned
+// error, what it wrote before that is kept, and everything else is still
+// written.
 func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string]bool) error {
 	defer enc.End() // even when cut short, the output stays well-formed
 	entries := *r.entries.Load()
