@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -38,6 +39,19 @@ type Registry struct {
 	// maxSeries is the default series limit of the metrics registered
 	// here; 0 means none.
 	maxSeries atomic.Int64
+
+	failMu   sync.Mutex
+	failures map[string]uint64 // by collector name; see failuresMetric
+}
+
+// countFailure adds one failed collection of the named collector.
+func (r *Registry) countFailure(name string) {
+	r.failMu.Lock()
+	if r.failures == nil {
+		r.failures = map[string]uint64{}
+	}
+	r.failures[name]++
+	r.failMu.Unlock()
 }
 
 // SetMaxSeries sets the default series limit of the metrics whose first
@@ -61,6 +75,11 @@ var Default = NewRegistry()
 // selfMetric is the name of the counter in which every registry reports
 // updates it had to refuse.
 const selfMetric = "prom_rejected_updates_total"
+
+// failuresMetric is the name of the counter in which every registry counts
+// the scrapes in which a collector failed: returned an error, panicked, or
+// wrote samples that had to be dropped.
+const failuresMetric = "prom_collector_failures_total"
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
@@ -122,8 +141,10 @@ func (r *Registry) Register(c Collector) error {
 		}
 	}
 	for _, n := range names {
-		if n == selfMetric || strings.HasPrefix(n, selfMetric+"_") {
-			return &AlreadyRegisteredError{Name: n, ExistingName: selfMetric}
+		for _, self := range []string{selfMetric, failuresMetric} {
+			if n == self || strings.HasPrefix(n, self+"_") {
+				return &AlreadyRegisteredError{Name: n, ExistingName: self}
+			}
 		}
 		if ex, ok := r.byName[n]; ok {
 			return &AlreadyRegisteredError{Name: n, ExistingName: primaryName(ex), Existing: ex}
@@ -234,7 +255,12 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		if w == nil {
 			w = newMetricWriter()
 		}
-		errs = append(errs, w.collect(ctx, e.c)...)
+		if failed := w.collect(ctx, e.c); len(failed) > 0 {
+			errs = append(errs, failed...)
+			if ctx.Err() == nil { // a cancelled scrape is not the collector's failure
+				r.countFailure(e.name)
+			}
+		}
 	}
 	w = r.collectSelf(entries, w)
 	var custom []*writtenFamily
@@ -263,6 +289,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		if only == nil || only[m.name] {
 			if err := encodeFamily(e.fb, m, enc); err != nil {
 				errs = append(errs, err)
+				r.countFailure(m.name)
 			}
 		}
 	}
@@ -322,6 +349,14 @@ func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
 			}
 			w.Counter(selfMetric, help, float64(x.n), Labels{"metric": m.name, "reason": x.reason})
 		}
+	}
+	r.failMu.Lock()
+	defer r.failMu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(r.failures)) {
+		if w == nil {
+			w = newMetricWriter()
+		}
+		w.Counter(failuresMetric, "Scrapes in which a collector failed (an error, a panic, or samples that had to be dropped).", float64(r.failures[name]), Labels{"collector": name})
 	}
 	return w
 }

@@ -213,3 +213,26 @@ func TestNameFilterSkipsUnwantedCollectors(t *testing.T) {
 		t.Fatalf("unfiltered scrape: %v, ran %d", err, ran)
 	}
 }
+
+func TestCollectorFailuresCounted(t *testing.T) {
+	reg := NewRegistry()
+	reg.MustRegister(collectorFunc{names: []string{"flaky"}, fn: func(context.Context, *MetricWriter) error {
+		return errors.New("backend down")
+	}})
+	Must(NewGaugeFunc("panicky", "h", func() float64 { panic("boom") }, WithRegistry(reg)))
+	for range 3 {
+		reg.Append(context.Background(), nil, FormatText)
+	}
+	out, _ := reg.Append(context.Background(), nil, FormatText)
+	for _, want := range []string{
+		`prom_collector_failures_total{collector="flaky"} 4`,
+		`prom_collector_failures_total{collector="panicky"} 3`, // counted after it is written
+	} {
+		if !strings.Contains(string(out), want+"\n") {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	if _, err := NewCounter(failuresMetric, "h", WithRegistry(reg)); err == nil {
+		t.Error("the failures metric's name is not reserved")
+	}
+}
