@@ -60,16 +60,22 @@ var codeText = func() (t [600]string) {
 // classText holds the label values of the status code classes.
 var classText = [10]string{"0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx", "9xx"}
 
+// OtherCode is the code label of a status outside 100-999, which no
+// HTTP response can carry (net/http refuses it; an adapter or a custom
+// ResponseWriter might not): one value, so such codes make no new series.
+const OtherCode = "other"
+
 // code returns the label value of a status code.
 func (mw *Middleware) code(c int) string {
 	switch {
-	case mw.group && c >= 0 && c < 1000:
+	case c < 100 || c > 999:
+		return OtherCode
+	case mw.group:
 		return classText[c/100]
-	case c >= 100 && c < len(codeText):
+	case c < len(codeText):
 		return codeText[c]
 	}
-	// net/http refuses codes outside 100-999, so these stay few.
-	return strconv.Itoa(c)
+	return strconv.Itoa(c) // 600-999: at most 400 values
 }
 
 // muxRoute returns the route that http.ServeMux matched for r, read from
