@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/promgo/prom/internal/adaptertest"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -59,55 +59,9 @@ func newRouter(t *testing.T, reg *prom.Registry, opts ...httpmetrics.Option) *ch
 	return r
 }
 
-func serve(t *testing.T, h http.Handler) *httptest.Server {
-	t.Helper()
-	s := httptest.NewUnstartedServer(h)
-	s.Config.ErrorLog = log.New(testWriter{t}, "", 0)
-	s.Start()
-	t.Cleanup(s.Close)
-	return s
-}
-
-func do(t *testing.T, s *httptest.Server, method, path string) int {
-	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A fresh connection for each request: the transport retries a GET
-	// whose reused connection was closed without an answer, as a panic
-	// closes it, and the retry would count twice.
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0 // the server closed the connection: a panic
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
-func counter(t *testing.T, reg *prom.Registry, name string, labels prom.Labels) float64 {
-	t.Helper()
-	c, ok := reg.Get(name)
-	if !ok {
-		t.Fatalf("%s is not registered", name)
-	}
-	v, _ := c.(*prom.Counter).Get(labels)
-	return v
-}
-
-func want(t *testing.T, reg *prom.Registry, name string, labels prom.Labels, value float64) {
-	t.Helper()
-	if got := counter(t, reg, name, labels); got != value {
-		body, _, _ := prom.Render(reg, "")
-		t.Errorf("%s%v = %v, want %v; exposition:\n%s", name, labels, got, value, body)
-	}
-}
-
 func TestChi(t *testing.T) {
 	reg := prom.NewRegistry()
-	s := serve(t, newRouter(t, reg))
+	s := adaptertest.Serve(t, newRouter(t, reg))
 
 	for _, c := range []struct {
 		method, path string
@@ -126,28 +80,28 @@ func TestChi(t *testing.T) {
 		{"GET", "/boom", 0},
 		{"GET", "/stream", 200},
 	} {
-		if got := do(t, s, c.method, c.path); got != c.code {
+		if got := adaptertest.Do(t, s, c.method, c.path); got != c.code {
 			t.Errorf("%s %s: status %d, want %d", c.method, c.path, got, c.code)
 		}
 	}
 
 	req := httpmetrics.RequestsName
 	resp := httpmetrics.ResponsesName
-	want(t, reg, req, prom.Labels{"method": "GET", "route": "/users/{user_id}"}, 2)
-	want(t, reg, resp, prom.Labels{"method": "GET", "route": "/users/{user_id}", "code": "200"}, 2)
-	want(t, reg, req, prom.Labels{"method": "GET", "route": "/"}, 1)
-	want(t, reg, req, prom.Labels{"method": "GET", "route": "/api/files/{id}"}, 2)
-	want(t, reg, resp, prom.Labels{"method": "GET", "route": "/api/files/{id}", "code": "202"}, 2)
-	want(t, reg, resp, prom.Labels{"method": "GET", "route": httpmetrics.Unmatched, "code": "404"}, 1)
-	want(t, reg, resp, prom.Labels{"method": "POST", "route": httpmetrics.Unmatched, "code": "405"}, 1)
-	want(t, reg, resp, prom.Labels{"method": "other", "route": httpmetrics.Unmatched, "code": "405"}, 1)
+	adaptertest.Want(t, reg, req, prom.Labels{"method": "GET", "route": "/users/{user_id}"}, 2)
+	adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/users/{user_id}", "code": "200"}, 2)
+	adaptertest.Want(t, reg, req, prom.Labels{"method": "GET", "route": "/"}, 1)
+	adaptertest.Want(t, reg, req, prom.Labels{"method": "GET", "route": "/api/files/{id}"}, 2)
+	adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/api/files/{id}", "code": "202"}, 2)
+	adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": httpmetrics.Unmatched, "code": "404"}, 1)
+	adaptertest.Want(t, reg, resp, prom.Labels{"method": "POST", "route": httpmetrics.Unmatched, "code": "405"}, 1)
+	adaptertest.Want(t, reg, resp, prom.Labels{"method": "other", "route": httpmetrics.Unmatched, "code": "405"}, 1)
 	// Under a mounted router, a path it does not know has the mount's
 	// pattern: one series per mount.
-	want(t, reg, resp, prom.Labels{"method": "GET", "route": "/api/*", "code": "404"}, 1)
-	want(t, reg, resp, prom.Labels{"method": "GET", "route": "/stream", "code": "200"}, 1)
-	want(t, reg, httpmetrics.PanicsName, prom.Labels{"method": "GET", "route": "/boom"}, 1)
-	want(t, reg, resp, prom.Labels{"method": "GET", "route": "/boom", "code": "500"}, 1)
-	want(t, reg, req, prom.Labels{"method": "GET", "route": "/metrics"}, 0)
+	adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/api/*", "code": "404"}, 1)
+	adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/stream", "code": "200"}, 1)
+	adaptertest.Want(t, reg, httpmetrics.PanicsName, prom.Labels{"method": "GET", "route": "/boom"}, 1)
+	adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/boom", "code": "500"}, 1)
+	adaptertest.Want(t, reg, req, prom.Labels{"method": "GET", "route": "/metrics"}, 0)
 
 	c, _ := reg.Get(req)
 	for labels := range c.(*prom.Counter).All() {
@@ -168,19 +122,19 @@ func TestChiRecoverer(t *testing.T) {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer, mw)
 	r.Get("/boom/{n}", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
-	s := serve(t, r)
+	s := adaptertest.Serve(t, r)
 	for i := range 2 {
-		if got := do(t, s, "GET", fmt.Sprintf("/boom/%d", i)); got != 500 {
+		if got := adaptertest.Do(t, s, "GET", fmt.Sprintf("/boom/%d", i)); got != 500 {
 			t.Errorf("status %d, want 500 from Recoverer", got)
 		}
 	}
-	want(t, reg, httpmetrics.PanicsName, prom.Labels{"method": "GET", "route": "/boom/{n}"}, 2)
-	want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": "/boom/{n}", "code": "5xx"}, 2)
+	adaptertest.Want(t, reg, httpmetrics.PanicsName, prom.Labels{"method": "GET", "route": "/boom/{n}"}, 2)
+	adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": "/boom/{n}", "code": "5xx"}, 2)
 }
 
 func TestChiHijack(t *testing.T) {
 	reg := prom.NewRegistry()
-	s := serve(t, newRouter(t, reg))
+	s := adaptertest.Serve(t, newRouter(t, reg))
 	conn, err := net.Dial("tcp", s.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -198,10 +152,10 @@ func TestChiHijack(t *testing.T) {
 	// follows.
 	io.Copy(io.Discard, conn)
 	deadline := time.Now().Add(5 * time.Second)
-	for counter(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/ws"}) == 0 && time.Now().Before(deadline) {
+	for adaptertest.Counter(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/ws"}) == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	want(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/ws"}, 1)
+	adaptertest.Want(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/ws"}, 1)
 	c, _ := reg.Get(httpmetrics.ResponsesName)
 	for labels := range c.(*prom.Counter).All() {
 		t.Errorf("a hijacked connection was counted as a response: %v", labels)
@@ -212,7 +166,7 @@ func TestChiHijack(t *testing.T) {
 // middleware records, with the same names and label names.
 func TestSameMetricsAsCore(t *testing.T) {
 	chiReg, coreReg := prom.NewRegistry(), prom.NewRegistry()
-	serveOnce := func(h http.Handler) { do(t, serve(t, h), "GET", "/users/1") }
+	serveOnce := func(h http.Handler) { adaptertest.Do(t, adaptertest.Serve(t, h), "GET", "/users/1") }
 	serveOnce(newRouter(t, chiReg, httpmetrics.WithSizes()))
 	mw, err := httpmetrics.New(httpmetrics.WithRegistry(coreReg), httpmetrics.WithSizes())
 	if err != nil {
@@ -223,30 +177,7 @@ func TestSameMetricsAsCore(t *testing.T) {
 		io.WriteString(w, r.PathValue("user_id"))
 	})
 	serveOnce(mw.Wrap(mux))
-	if a, b := shape(t, chiReg), shape(t, coreReg); a != b {
+	if a, b := adaptertest.Shape(t, chiReg), adaptertest.Shape(t, coreReg); a != b {
 		t.Errorf("chi records\n%s\nthe core middleware\n%s", a, b)
 	}
-}
-
-// shape is the exposition's lines without the durations' values.
-func shape(t *testing.T, reg *prom.Registry) string {
-	body, _, err := prom.Render(reg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(body), "\n") {
-		if i := strings.LastIndexByte(l, ' '); i > 0 && strings.HasPrefix(l, httpmetrics.DurationName) {
-			l = l[:i]
-		}
-		out = append(out, l)
-	}
-	return strings.Join(out, "\n")
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Logf("server: %s", strings.SplitN(string(p), "\n", 2)[0])
-	return len(p), nil
 }

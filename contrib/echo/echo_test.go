@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/promgo/prom/internal/adaptertest"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -65,57 +65,11 @@ func newEcho(t *testing.T, reg *prom.Registry, recovery bool, opts ...httpmetric
 	return e
 }
 
-func serve(t *testing.T, h http.Handler) *httptest.Server {
-	t.Helper()
-	s := httptest.NewUnstartedServer(h)
-	s.Config.ErrorLog = log.New(io.Discard, "", 0)
-	s.Start()
-	t.Cleanup(s.Close)
-	return s
-}
-
-// do sends a request on a fresh connection (the transport retries a GET
-// whose reused connection a panic closed, which would count twice) and
-// returns the status, or 0 when the server closed the connection.
-func do(t *testing.T, s *httptest.Server, method, path string) int {
-	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
-func counter(t *testing.T, reg *prom.Registry, name string, labels prom.Labels) float64 {
-	t.Helper()
-	c, ok := reg.Get(name)
-	if !ok {
-		t.Fatalf("%s is not registered", name)
-	}
-	v, _ := c.(*prom.Counter).Get(labels)
-	return v
-}
-
-func want(t *testing.T, reg *prom.Registry, name string, labels prom.Labels, value float64) {
-	t.Helper()
-	if got := counter(t, reg, name, labels); got != value {
-		body, _, _ := prom.Render(reg, "")
-		t.Errorf("%s%v = %v, want %v; exposition:\n%s", name, labels, got, value, body)
-	}
-}
-
 func TestEcho(t *testing.T) {
 	for _, recovery := range []bool{true, false} {
 		t.Run(fmt.Sprintf("recovery=%v", recovery), func(t *testing.T) {
 			reg := prom.NewRegistry()
-			s := serve(t, newEcho(t, reg, recovery))
+			s := adaptertest.Serve(t, newEcho(t, reg, recovery))
 			boom := 0 // the server closes the connection
 			if recovery {
 				boom = 500
@@ -139,25 +93,25 @@ func TestEcho(t *testing.T) {
 				{"GET", "/boom", boom},
 				{"GET", "/stream", 200},
 			} {
-				if got := do(t, s, c.method, c.path); got != c.code {
+				if got := adaptertest.Do(t, s, c.method, c.path); got != c.code {
 					t.Errorf("%s %s: status %d, want %d", c.method, c.path, got, c.code)
 				}
 			}
 
 			req, resp := httpmetrics.RequestsName, httpmetrics.ResponsesName
-			want(t, reg, req, prom.Labels{"method": "GET", "route": "/users/:user_id"}, 2)
-			want(t, reg, resp, prom.Labels{"method": "GET", "route": "/users/:user_id", "code": "200"}, 2)
-			want(t, reg, resp, prom.Labels{"method": "GET", "route": "/api/files/:id", "code": "202"}, 1)
-			want(t, reg, resp, prom.Labels{"method": "GET", "route": "/empty", "code": "200"}, 1)
-			want(t, reg, resp, prom.Labels{"method": "GET", "route": "/fail", "code": "500"}, 1)
-			want(t, reg, resp, prom.Labels{"method": "GET", "route": "/teapot", "code": "418"}, 1)
-			want(t, reg, resp, prom.Labels{"method": "GET", "route": httpmetrics.Unmatched, "code": "404"}, 2)
-			want(t, reg, resp, prom.Labels{"method": "POST", "route": httpmetrics.Unmatched, "code": "405"}, 1)
-			want(t, reg, resp, prom.Labels{"method": "other", "route": httpmetrics.Unmatched, "code": "405"}, 1)
-			want(t, reg, resp, prom.Labels{"method": "GET", "route": "/stream", "code": "200"}, 1)
-			want(t, reg, httpmetrics.PanicsName, prom.Labels{"method": "GET", "route": "/boom"}, 1)
-			want(t, reg, resp, prom.Labels{"method": "GET", "route": "/boom", "code": "500"}, 1)
-			want(t, reg, req, prom.Labels{"method": "GET", "route": "/metrics"}, 0)
+			adaptertest.Want(t, reg, req, prom.Labels{"method": "GET", "route": "/users/:user_id"}, 2)
+			adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/users/:user_id", "code": "200"}, 2)
+			adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/api/files/:id", "code": "202"}, 1)
+			adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/empty", "code": "200"}, 1)
+			adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/fail", "code": "500"}, 1)
+			adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/teapot", "code": "418"}, 1)
+			adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": httpmetrics.Unmatched, "code": "404"}, 2)
+			adaptertest.Want(t, reg, resp, prom.Labels{"method": "POST", "route": httpmetrics.Unmatched, "code": "405"}, 1)
+			adaptertest.Want(t, reg, resp, prom.Labels{"method": "other", "route": httpmetrics.Unmatched, "code": "405"}, 1)
+			adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/stream", "code": "200"}, 1)
+			adaptertest.Want(t, reg, httpmetrics.PanicsName, prom.Labels{"method": "GET", "route": "/boom"}, 1)
+			adaptertest.Want(t, reg, resp, prom.Labels{"method": "GET", "route": "/boom", "code": "500"}, 1)
+			adaptertest.Want(t, reg, req, prom.Labels{"method": "GET", "route": "/metrics"}, 0)
 			c, _ := reg.Get(req)
 			for labels := range c.(*prom.Counter).All() {
 				if strings.Contains(labels["route"], "such") || labels["route"] == "/api/files" {
@@ -170,11 +124,11 @@ func TestEcho(t *testing.T) {
 
 func TestEchoSizesAndGrouping(t *testing.T) {
 	reg := prom.NewRegistry()
-	s := serve(t, newEcho(t, reg, true, httpmetrics.WithSizes(), httpmetrics.WithGroupedStatusCodes()))
-	do(t, s, "GET", "/users/12345")
-	do(t, s, "GET", "/nothing")
-	want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": "/users/:user_id", "code": "2xx"}, 1)
-	want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": httpmetrics.Unmatched, "code": "4xx"}, 1)
+	s := adaptertest.Serve(t, newEcho(t, reg, true, httpmetrics.WithSizes(), httpmetrics.WithGroupedStatusCodes()))
+	adaptertest.Do(t, s, "GET", "/users/12345")
+	adaptertest.Do(t, s, "GET", "/nothing")
+	adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": "/users/:user_id", "code": "2xx"}, 1)
+	adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": httpmetrics.Unmatched, "code": "4xx"}, 1)
 	h, _ := reg.Get(httpmetrics.ResponseSizeName)
 	v, _ := h.(*prom.Histogram).Get(prom.Labels{"method": "GET", "route": "/users/:user_id"})
 	if v.Count != 1 || v.Sum != 5 {
@@ -184,7 +138,7 @@ func TestEchoSizesAndGrouping(t *testing.T) {
 
 func TestEchoHijack(t *testing.T) {
 	reg := prom.NewRegistry()
-	s := serve(t, newEcho(t, reg, true))
+	s := adaptertest.Serve(t, newEcho(t, reg, true))
 	conn, err := net.Dial("tcp", s.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -201,10 +155,10 @@ func TestEchoHijack(t *testing.T) {
 	io.Copy(io.Discard, conn) // until the handler closes the connection
 	labels := prom.Labels{"method": "GET", "route": "/ws"}
 	deadline := time.Now().Add(5 * time.Second)
-	for counter(t, reg, httpmetrics.RequestsName, labels) == 0 && time.Now().Before(deadline) {
+	for adaptertest.Counter(t, reg, httpmetrics.RequestsName, labels) == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	want(t, reg, httpmetrics.RequestsName, labels, 1)
+	adaptertest.Want(t, reg, httpmetrics.RequestsName, labels, 1)
 	c, _ := reg.Get(httpmetrics.ResponsesName)
 	for labels := range c.(*prom.Counter).All() {
 		t.Errorf("a hijacked connection was counted as a response: %v", labels)
@@ -215,41 +169,25 @@ func TestEchoHijack(t *testing.T) {
 // middleware records, with the same names and label names.
 func TestSameMetricsAsCore(t *testing.T) {
 	echoReg, coreReg := prom.NewRegistry(), prom.NewRegistry()
-	do(t, serve(t, newEcho(t, echoReg, true, httpmetrics.WithSizes())), "GET", "/")
+	adaptertest.Do(t, adaptertest.Serve(t, newEcho(t, echoReg, true, httpmetrics.WithSizes())), "GET", "/")
 	mw, err := httpmetrics.New(httpmetrics.WithRegistry(coreReg), httpmetrics.WithSizes())
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "echo") })
-	do(t, serve(t, mw.Wrap(mux)), "GET", "/")
-	a := strings.ReplaceAll(shape(t, echoReg), `route="/"`, `route="/{$}"`)
-	if b := shape(t, coreReg); a != b {
+	adaptertest.Do(t, adaptertest.Serve(t, mw.Wrap(mux)), "GET", "/")
+	a := strings.ReplaceAll(adaptertest.Shape(t, echoReg), `route="/"`, `route="/{$}"`)
+	if b := adaptertest.Shape(t, coreReg); a != b {
 		t.Errorf("Echo records\n%s\nthe core middleware\n%s", a, b)
 	}
-}
-
-// shape is the exposition's lines without the durations' values.
-func shape(t *testing.T, reg *prom.Registry) string {
-	body, _, err := prom.Render(reg, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(body), "\n") {
-		if i := strings.LastIndexByte(l, ' '); i > 0 && strings.HasPrefix(l, httpmetrics.DurationName) {
-			l = l[:i]
-		}
-		out = append(out, l)
-	}
-	return strings.Join(out, "\n")
 }
 
 // TestNewTwice creates the middleware twice on one registry.
 func TestNewTwice(t *testing.T) {
 	reg := prom.NewRegistry()
-	a, b := serve(t, newEcho(t, reg, true)), serve(t, newEcho(t, reg, true))
-	do(t, a, "GET", "/users/1")
-	do(t, b, "GET", "/users/2")
-	want(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/users/:user_id"}, 2)
+	a, b := adaptertest.Serve(t, newEcho(t, reg, true)), adaptertest.Serve(t, newEcho(t, reg, true))
+	adaptertest.Do(t, a, "GET", "/users/1")
+	adaptertest.Do(t, b, "GET", "/users/2")
+	adaptertest.Want(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/users/:user_id"}, 2)
 }
