@@ -1,6 +1,7 @@
 package promtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,12 +28,38 @@ func Gather(reg *prom.Registry) ([]byte, error) {
 
 // Collect renders one collector in the text format, through a registry of
 // its own. Registering c there leaves it in any other registry it is in.
+// The registry's own metrics (prom_rejected_updates_total,
+// prom_collector_failures_total) are left out: they describe that
+// temporary registry, not c.
 func Collect(c prom.Collector) ([]byte, error) {
 	reg := prom.NewRegistry()
 	if err := reg.Register(c); err != nil {
 		return nil, fmt.Errorf("promtest: registering the collector: %w", err)
 	}
-	return Gather(reg)
+	body, err := Gather(reg)
+	return withoutSelfMetrics(body), err
+}
+
+// selfMetrics are the families a registry adds about itself; the
+// temporary registry of Collect is not the caller's, so they are left out.
+var selfMetrics = []string{"prom_rejected_updates_total", "prom_collector_failures_total"}
+
+// withoutSelfMetrics drops the self-metrics' lines from a text exposition.
+func withoutSelfMetrics(body []byte) []byte {
+	var out []byte
+	for _, line := range bytes.SplitAfter(body, []byte("\n")) {
+		l := bytes.TrimPrefix(bytes.TrimPrefix(line, []byte("# HELP ")), []byte("# TYPE "))
+		self := false
+		for _, name := range selfMetrics {
+			if bytes.HasPrefix(l, []byte(name)) && len(l) > len(name) && (l[len(name)] == ' ' || l[len(name)] == '{') {
+				self = true
+			}
+		}
+		if !self {
+			out = append(out, line...)
+		}
+	}
+	return out
 }
 
 // GatherAndCompare compares reg's metrics (nil means prom.Default) with

@@ -122,3 +122,16 @@ func TestGatherDefault(t *testing.T) {
 		t.Errorf("GatherValue(nil registry) = %v, %v; want 2 from prom.Default", got, err)
 	}
 }
+
+func TestCollectLeavesOutSelfMetrics(t *testing.T) {
+	c := prom.Must(prom.NewCounter("c_total", "h", prom.WithRegistry(nil)))
+	c.Add(-1) // refused: counted in prom_rejected_updates_total
+	c.Inc()
+	body, err := Collect(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(body), "prom_") || !strings.Contains(string(body), "c_total 1\n") {
+		t.Errorf("Collect:\n%s", body)
+	}
+}
