@@ -414,6 +414,11 @@ func TestServiceTLS(t *testing.T) {
 			if _, err := testClient(old).Get(metricsURL); err == nil {
 				t.Errorf("a TLS 1.1 client was served")
 			}
+			// The server logs the failed handshake after the client has
+			// seen it fail: wait for the line.
+			for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logged.String(), "unsupported versions") && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
 			if !strings.Contains(logged.String(), "unsupported versions") {
 				t.Errorf("the server did not refuse TLS 1.1 itself; its log:\n%s", logged)
 			}
