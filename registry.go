@@ -98,6 +98,7 @@ type AlreadyRegisteredError struct {
 	Existing     Collector // nil for names the registry reserves
 }
 
+// Error says which name is taken, and by what.
 func (e *AlreadyRegisteredError) Error() string {
 	switch {
 	case e.Existing == nil:
