@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
@@ -18,39 +17,9 @@ import (
 // of aioprometheus's FastAPI example, scrapes /metrics, has promtool lint
 // the scrape, then cancels the context and expects a clean stop.
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, "127.0.0.1:0", pw)
-		pw.Close()
-	}()
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	var printed []string
-	for len(printed) < 2 {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				t.Fatalf("run printed %q and returned %v", printed, <-done)
-			}
-			printed = append(printed, line)
-		case <-time.After(10 * time.Second):
-			t.Fatalf("run did not print its URLs within 10s (printed %q)", printed)
-		}
-	}
-	go func() { // drain anything else run prints
-		for range lines {
-		}
-	}()
+	printed, stop := testbin.StartProgram(t, 2, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, "127.0.0.1:0", out)
+	})
 	root, ok := strings.CutPrefix(printed[0], "Serving on: ")
 	if !ok || !regexp.MustCompile(`^http://127\.0\.0\.1:[1-9][0-9]*/$`).MatchString(root) {
 		t.Fatalf("first line = %q, want Serving on: http://127.0.0.1:<port>/", printed[0])
@@ -103,14 +72,8 @@ func TestRun(t *testing.T) {
 	if strings.Contains(metrics, `route="/metrics"`) {
 		t.Errorf("the scrape recorded itself:\n%s", metrics)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run returned %v after cancel, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return within 10s of cancel")
+	if err := stop(); err != nil {
+		t.Errorf("run returned %v after cancel, want nil", err)
 	}
 	testbin.CheckMetrics(t, []byte(metrics)) // last: it skips when promtool is missing
 }

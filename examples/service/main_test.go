@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -57,42 +56,14 @@ func TestMetricsPassPromtool(t *testing.T) {
 // TestRun starts the example's server on an ephemeral port, scrapes it over
 // HTTP, then cancels the context and expects a clean stop.
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, "127.0.0.1:0", pw)
-		pw.Close()
-	}()
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-
-	var url string
-	select {
-	case line, ok := <-lines:
-		if !ok {
-			t.Fatalf("run printed nothing and returned %v", <-done)
-		}
-		const prefix = "Serving prometheus metrics on: "
-		var found bool
-		if url, found = strings.CutPrefix(line, prefix); !found {
-			t.Fatalf("first line = %q, want it to start with %q", line, prefix)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not print its URL within 10s")
+	lines, stop := testbin.StartProgram(t, 1, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, "127.0.0.1:0", out)
+	})
+	const prefix = "Serving prometheus metrics on: "
+	url, found := strings.CutPrefix(lines[0], prefix)
+	if !found {
+		t.Fatalf("first line = %q, want it to start with %q", lines[0], prefix)
 	}
-	go func() { // drain anything else run prints
-		for range lines {
-		}
-	}()
 	if !regexp.MustCompile(`^http://127\.0\.0\.1:[1-9][0-9]*/metrics$`).MatchString(url) {
 		t.Fatalf("metrics URL = %q, want http://127.0.0.1:<port>/metrics", url)
 	}
@@ -133,14 +104,8 @@ func TestRun(t *testing.T) {
 		t.Errorf("index: %s\n%s", index.Status, page)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run returned %v after cancel, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return within 10s of cancel")
+	if err := stop(); err != nil {
+		t.Errorf("run returned %v after cancel, want nil", err)
 	}
 	if conn, err := net.DialTimeout("tcp", strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/metrics"), time.Second); err == nil {
 		conn.Close()
