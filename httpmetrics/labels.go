@@ -18,29 +18,15 @@ const (
 	OtherMethod = "other"
 )
 
-// method returns the method label for m: m itself when it is known, as a
-// string that does not keep the request alive, or OtherMethod.
+// standardMethods are the nine methods that net/http names.
+var standardMethods = []string{
+	http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace,
+}
+
+// method returns the method label for m: the known method equal to m (a
+// constant string that does not keep the request alive), or OtherMethod.
 func (mw *Middleware) method(m string) string {
-	switch m {
-	case http.MethodGet:
-		return http.MethodGet
-	case http.MethodHead:
-		return http.MethodHead
-	case http.MethodPost:
-		return http.MethodPost
-	case http.MethodPut:
-		return http.MethodPut
-	case http.MethodPatch:
-		return http.MethodPatch
-	case http.MethodDelete:
-		return http.MethodDelete
-	case http.MethodConnect:
-		return http.MethodConnect
-	case http.MethodOptions:
-		return http.MethodOptions
-	case http.MethodTrace:
-		return http.MethodTrace
-	}
 	for _, known := range mw.methods {
 		if m == known {
 			return known

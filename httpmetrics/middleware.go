@@ -3,6 +3,7 @@ package httpmetrics
 import (
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -47,7 +48,7 @@ func New(opts ...Option) (*Middleware, error) {
 	mw := &Middleware{
 		m:        m,
 		group:    c.group,
-		methods:  c.methods,
+		methods:  append(slices.Clip(standardMethods), c.methods...),
 		exact:    c.exact,
 		prefixes: c.prefixes,
 		route:    c.route,
