@@ -98,31 +98,33 @@ func newMiddleware(t *testing.T, opts ...httpmetrics.Option) (*httpmetrics.Middl
 	return mw, reg
 }
 
-func counterOf(t *testing.T, reg *prom.Registry, name string) *prom.Counter {
+// metricOf returns the registered metric called name, of type M.
+func metricOf[M prom.Collector](t *testing.T, reg *prom.Registry, name string) M {
 	t.Helper()
 	c, ok := reg.Get(name)
 	if !ok {
 		t.Fatalf("%s is not registered", name)
 	}
-	return c.(*prom.Counter)
+	m, ok := c.(M)
+	if !ok {
+		t.Fatalf("%s is a %T", name, c)
+	}
+	return m
+}
+
+func counterOf(t *testing.T, reg *prom.Registry, name string) *prom.Counter {
+	t.Helper()
+	return metricOf[*prom.Counter](t, reg, name)
 }
 
 func histogramOf(t *testing.T, reg *prom.Registry, name string) *prom.Histogram {
 	t.Helper()
-	c, ok := reg.Get(name)
-	if !ok {
-		t.Fatalf("%s is not registered", name)
-	}
-	return c.(*prom.Histogram)
+	return metricOf[*prom.Histogram](t, reg, name)
 }
 
 func gaugeOf(t *testing.T, reg *prom.Registry, name string) *prom.Gauge {
 	t.Helper()
-	c, ok := reg.Get(name)
-	if !ok {
-		t.Fatalf("%s is not registered", name)
-	}
-	return c.(*prom.Gauge)
+	return metricOf[*prom.Gauge](t, reg, name)
 }
 
 // requests returns http_server_requests_total for a method and route, and
