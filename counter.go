@@ -40,9 +40,7 @@ func NewCounter(name, help string, opts ...Option) (*Counter, error) {
 		return nil, err
 	}
 	c := &Counter{}
-	err := c.f.init(o, expo.Counter, "", func() *CounterSeries {
-		return &CounterSeries{meta: &c.f.familyMeta}
-	})
+	err := c.f.init(o, expo.Counter, "", func(s *CounterSeries) { s.meta = &c.f.familyMeta })
 	if err != nil {
 		return nil, err
 	}
@@ -103,26 +101,16 @@ func addFloat(a *atomic.Uint64, v float64) {
 }
 
 // Inc adds 1 to the unlabelled series.
-func (c *Counter) Inc() { c.plainSeries().Inc() }
-
-// plainSeries returns the unlabelled series, keeping the first-use path
-// out of line.
-func (c *Counter) plainSeries() *CounterSeries {
-	if s := c.f.plain.Load(); s != nil {
-		return s
-	}
-	return c.slowPlain()
-}
-
-//go:noinline
-func (c *Counter) slowPlain() *CounterSeries { return c.unlabelled() }
+func (c *Counter) Inc() { c.unlabelled().Inc() }
 
 // Add adds v to the unlabelled series; see [CounterSeries.Add].
 func (c *Counter) Add(v float64) { c.unlabelled().Add(v) }
 
 func (c *Counter) unlabelled() *CounterSeries {
-	s, _ := c.f.unlabelled()
-	return s
+	if c.f.inlineLive.Load() {
+		return &c.f.inline
+	}
+	return c.f.slowPlain()
 }
 
 // With returns the series for a label set, creating it on first use; nil or

@@ -286,3 +286,42 @@ func TestSeriesKeepsItsOwnLabelStrings(t *testing.T) {
 		t.Fatal("the series changed with the caller's buffer")
 	}
 }
+
+// TestUnlabelledSeriesAfterDeleteAndReset checks the unlabelled series of
+// each type across Delete and Reset: the metric's own methods start a fresh
+// series, and a series held from before is detached.
+func TestUnlabelledSeriesAfterDeleteAndReset(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("c_total", "h", WithRegistry(reg)))
+	g := Must(NewGauge("g", "h", WithRegistry(reg)))
+	h := Must(NewHistogram("h", "h", WithRegistry(reg), WithBuckets(1)))
+	s := Must(NewSummary("s", "h", WithRegistry(reg), WithObjectives()))
+	for round, remove := range []func(){
+		func() { c.Delete(nil); g.Delete(nil); h.Delete(nil); s.Delete(nil) },
+		func() { c.Reset(); g.Reset(); h.Reset(); s.Reset() },
+	} {
+		c.Add(5)
+		g.Set(5)
+		h.Observe(5)
+		s.Observe(5)
+		hs, ss := h.With(nil), s.With(nil)
+		held := []func(){c.With(nil).Inc, g.With(nil).Inc, func() { hs.Observe(1) }, func() { ss.Observe(1) }}
+		remove()
+		wantSamples(t, reg)
+		for _, f := range held {
+			f() // a detached series: not exposed
+		}
+		wantSamples(t, reg)
+		c.Inc()
+		g.Inc()
+		h.Observe(0.5)
+		s.Observe(0.5)
+		want := []string{"c_total 1", "g 1", `h_bucket{le="1"} 1`, `h_bucket{le="+Inf"} 1`, "h_sum 0.5", "h_count 1", "s_sum 0.5", "s_count 1"}
+		wantSamples(t, reg, want...)
+		t.Logf("round %d ok", round)
+		c.Reset()
+		g.Reset()
+		h.Reset()
+		s.Reset()
+	}
+}

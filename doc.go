@@ -116,7 +116,11 @@
 // and allocates nothing, whether the labels come as values or as a map
 // literal built at the call site (up to eight labels). Counter increments
 // by whole numbers are one atomic add; gauge sets one atomic store;
-// histogram observations two atomic operations. A series renders its
+// histogram observations a short per-series lock (as in VictoriaMetrics;
+// cheaper than the three atomic operations a lock-free snapshot needs), so a
+// scrape reads each histogram as a consistent snapshot. The unlabelled series
+// lives inside its metric, so Inc on an unlabelled Counter is one flag load
+// and one atomic add. A series renders its
 // label block once, when it is created, so a scrape appends bytes and
 // formats numbers. Keep the series returned by With for the hottest paths.
 package prom

@@ -54,22 +54,29 @@ type family[T any, PT seriesPtr[T]] struct {
 	schema labelSchema
 	// fullNames is the full label name list for declared families, shared
 	// by all their series.
-	fullNames []string
-	newSeries func() PT
+	fullNames  []string
+	initSeries func(PT) // sets up a zero series' fields beyond the header
 
-	tab      atomic.Pointer[table[T]]
-	mu       sync.Mutex
-	order    []PT // insertion order; appended under mu, replaced on delete
-	plain    atomic.Pointer[T]
-	discard  PT // detached series that takes updates with invalid labels
-	overflow PT // the series past the limit, made on first use; under mu
+	tab   atomic.Pointer[table[T]]
+	mu    sync.Mutex
+	order []PT // insertion order; appended under mu, replaced on delete
+	plain atomic.Pointer[T]
+	// inline is the unlabelled series, held in the family itself so the
+	// updates of an unlabelled metric need no pointer load: live while it
+	// is in the family. Once removed it is never reused; a later
+	// unlabelled series is allocated like any other.
+	inline      T
+	inlineLive  atomic.Bool
+	inlineTaken bool // under mu
+	discard     PT   // detached series that takes updates with invalid labels
+	overflow    PT   // the series past the limit, made on first use; under mu
 	// hint holds the sorted label names of the latest series of a family
 	// without declared names; see mapKey.
 	hint     atomic.Pointer[[]string]
 	nameSets map[string]*nameSet // under mu
 }
 
-func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, newSeries func() PT) error {
+func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, initSeries func(PT)) error {
 	if err := checkMetricName(o.name); err != nil {
 		return err
 	}
@@ -83,13 +90,20 @@ func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, newSeri
 	f.name, f.help, f.unit, f.typ = o.name, o.help, o.unit, typ
 	f.maxSeries.Store(int64(o.maxSeries))
 	f.schema = schema
-	f.newSeries = newSeries
+	f.initSeries = initSeries
 	if schema.declared != nil {
 		f.fullNames = slices.Concat(schema.constNames, schema.declared)
 	}
 	f.tab.Store(newTable[T](0))
-	f.discard = newSeries()
+	f.discard = f.newSeries()
 	return nil
+}
+
+// newSeries allocates a series.
+func (f *family[T, PT]) newSeries() PT {
+	p := PT(new(T))
+	f.initSeries(p)
+	return p
 }
 
 func (f *family[T, PT]) hintNames() []string {
@@ -144,7 +158,13 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 		f.overflowed.Add(1)
 		return f.overflowSeries(), nil
 	}
-	p := f.newSeries()
+	var p PT
+	if len(k.values) == 0 && !f.inlineTaken {
+		p, f.inlineTaken = &f.inline, true
+		f.initSeries(p)
+	} else {
+		p = f.newSeries()
+	}
 	h := p.header()
 	h.hash = k.hash
 	h.created = time.Now().UnixNano()
@@ -277,6 +297,7 @@ func (f *family[T, PT]) remove(k *labelKey) bool {
 	f.order = slices.DeleteFunc(slices.Clone(f.order), func(q PT) bool { return q == p })
 	if f.plain.Load() == (*T)(p) {
 		f.plain.Store(nil)
+		f.inlineLive.Store(false)
 	}
 	return true
 }
@@ -289,6 +310,7 @@ func (f *family[T, PT]) reset() {
 	f.order = nil
 	f.overflow = nil
 	f.plain.Store(nil)
+	f.inlineLive.Store(false)
 }
 
 // snapshot returns the series in insertion order. The slice is never
@@ -336,6 +358,15 @@ func (f *family[T, PT]) withValues(values []string) (PT, error) {
 	return p, nil
 }
 
+// slowPlain returns the unlabelled series when the inline one is not
+// live; the metric types' unlabelled methods keep the live case inline.
+//
+//go:noinline
+func (f *family[T, PT]) slowPlain() PT {
+	p, _ := f.unlabelled()
+	return p
+}
+
 // unlabelled returns the series with no variable labels.
 func (f *family[T, PT]) unlabelled() (PT, error) {
 	if p := f.plain.Load(); p != nil {
@@ -358,6 +389,7 @@ func (f *family[T, PT]) unlabelled() (PT, error) {
 	f.mu.Lock()
 	if f.lookup(&k) == p {
 		f.plain.Store((*T)(p))
+		f.inlineLive.Store(p == &f.inline)
 	}
 	f.mu.Unlock()
 	return p, nil

@@ -33,7 +33,7 @@ func NewGauge(name, help string, opts ...Option) (*Gauge, error) {
 		return nil, err
 	}
 	g := &Gauge{}
-	if err := g.f.init(o, expo.Gauge, "", func() *GaugeSeries { return &GaugeSeries{} }); err != nil {
+	if err := g.f.init(o, expo.Gauge, "", func(*GaugeSeries) {}); err != nil {
 		return nil, err
 	}
 	return register(o, g)
@@ -63,8 +63,10 @@ func (s *GaugeSeries) SetToCurrentTime() {
 func (s *GaugeSeries) Value() float64 { return math.Float64frombits(s.bits.Load()) }
 
 func (g *Gauge) unlabelled() *GaugeSeries {
-	s, _ := g.f.unlabelled()
-	return s
+	if g.f.inlineLive.Load() {
+		return &g.f.inline
+	}
+	return g.f.slowPlain()
 }
 
 // Set sets the unlabelled series to v.
@@ -171,7 +173,7 @@ func NewGaugeFunc(name, help string, fn func() float64, opts ...Option) (*GaugeF
 		return nil, errorf(ErrInvalidLabels, "gauge function %q: the function is nil", name)
 	}
 	g := &GaugeFunc{fn: fn}
-	if err := g.f.init(o, expo.Gauge, "", func() *GaugeSeries { return &GaugeSeries{} }); err != nil {
+	if err := g.f.init(o, expo.Gauge, "", func(*GaugeSeries) {}); err != nil {
 		return nil, err
 	}
 	g.f.unlabelled()

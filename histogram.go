@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 
 	"github.com/promgo/prom/internal/expo"
@@ -51,24 +52,28 @@ func ExponentialBuckets(start, factor float64, count int) []float64 {
 // for a [Counter]. A scrape always shows _count equal to the +Inf bucket:
 // the count is the sum of the buckets read in that scrape.
 //
-// A Histogram is safe for concurrent use.
+// A Histogram is safe for concurrent use. Every read of a series (a scrape,
+// Get, All, Value) is a consistent snapshot: its _count equals the +Inf
+// bucket and its _sum is the sum of exactly the observations counted.
 type Histogram struct {
 	f      family[HistogramSeries, *HistogramSeries]
 	bounds []float64
 	les    []string // rendered le pairs, one per bound
 	lesOM  []string // the same in OpenMetrics' canonical form
+
 }
 
 // HistogramSeries is one series of a [Histogram], bound to its labels.
-// Observe takes two atomic operations and does not allocate. It is safe for
-// concurrent use.
+// Observe takes a short uncontended lock (as VictoriaMetrics does: cheaper
+// than the three atomic operations a lock-free consistent snapshot needs)
+// and does not allocate. It is safe for concurrent use.
 type HistogramSeries struct {
 	seriesHeader
-	bounds    []float64
-	counts    []atomic.Uint64 // per bucket, not cumulative; +Inf last
-	sum       atomic.Uint64
+	mu        sync.Mutex
+	counts    []uint64                                        // per bucket, not cumulative; +Inf last; under mu
+	sum       float64                                         // under mu
 	exemplars atomic.Pointer[[]atomic.Pointer[expo.Exemplar]] // one per bucket, made on first use
-	meta      *familyMeta
+	h         *Histogram
 }
 
 // Bucket is one cumulative histogram bucket.
@@ -104,8 +109,8 @@ func NewHistogram(name, help string, opts ...Option) (*Histogram, error) {
 		h.les[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendFloat(nil, b))))
 		h.lesOM[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendCanonicalFloat(nil, b))))
 	}
-	err := h.f.init(o, expo.Histogram, "le", func() *HistogramSeries {
-		return &HistogramSeries{bounds: h.bounds, counts: make([]atomic.Uint64, len(h.bounds)+1), meta: &h.f.familyMeta}
+	err := h.f.init(o, expo.Histogram, "le", func(s *HistogramSeries) {
+		s.counts, s.h = make([]uint64, len(h.bounds)+1), h
 	})
 	if err != nil {
 		return nil, err
@@ -134,8 +139,21 @@ func checkBuckets(name string, bounds []float64) ([]float64, error) {
 // Observe adds one observation. A NaN is counted in the +Inf bucket and
 // makes the sum NaN, as in client_golang.
 func (s *HistogramSeries) Observe(v float64) {
-	s.counts[s.bucket(v)].Add(1)
-	addFloat(&s.sum, v)
+	// One flat function, the bucket search written out: this is the hot
+	// path, and calls cost as much as the work.
+	b := s.h.bounds
+	i := 0
+	if len(b) > 16 {
+		i = sort.SearchFloat64s(b, v) // len(b) for NaN
+	} else {
+		for i < len(b) && !(v <= b[i]) { // NaN runs to the +Inf bucket
+			i++
+		}
+	}
+	s.mu.Lock()
+	s.counts[i]++
+	s.sum += v
+	s.mu.Unlock()
 }
 
 // ObserveWithExemplar adds an observation and records an exemplar for its
@@ -144,12 +162,11 @@ func (s *HistogramSeries) Observe(v float64) {
 // sampled requests. An invalid exemplar is dropped (the observation still
 // counts) and counted in prom_rejected_updates_total.
 func (s *HistogramSeries) ObserveWithExemplar(v float64, exemplar Labels) {
-	i := s.bucket(v)
-	s.counts[i].Add(1)
-	addFloat(&s.sum, v)
-	ex, err := newExemplar(s.meta.name, exemplar, v)
+	s.Observe(v)
+	i := s.h.bucket(v)
+	ex, err := newExemplar(s.h.f.name, exemplar, v)
 	if err != nil {
-		s.meta.rejectedExemplars.Add(1)
+		s.h.f.rejectedExemplars.Add(1)
 		return
 	}
 	exs := s.exemplars.Load()
@@ -164,39 +181,39 @@ func (s *HistogramSeries) ObserveWithExemplar(v float64, exemplar Labels) {
 	(*exs)[i].Store(ex)
 }
 
-// bucket returns the index of the bucket that v falls in.
-func (s *HistogramSeries) bucket(v float64) int {
-	if v != v { // NaN: the +Inf bucket, whatever the search would say
-		return len(s.bounds)
-	}
-	var i int
-	if len(s.bounds) <= 16 {
-		for i < len(s.bounds) && v > s.bounds[i] {
-			i++
-		}
-	} else {
-		i = sort.SearchFloat64s(s.bounds, v)
-	}
-	return i
-}
+// bucket returns the index of the bucket that v falls in, as Observe finds
+// it; NaN falls in +Inf.
+func (h *Histogram) bucket(v float64) int { return sort.SearchFloat64s(h.bounds, v) }
 
-// Value returns the series' buckets, count and sum.
+// Value returns the series' buckets, count and sum: a consistent snapshot.
 func (s *HistogramSeries) Value() HistogramValue {
-	v := HistogramValue{Buckets: make([]Bucket, len(s.counts)), Sum: math.Float64frombits(s.sum.Load())}
-	for i := range s.counts {
-		v.Count += s.counts[i].Load()
+	counts := make([]uint64, len(s.counts))
+	sum := s.h.read(s, counts)
+	v := HistogramValue{Buckets: make([]Bucket, len(counts)), Sum: sum}
+	for i, n := range counts {
+		v.Count += n
 		ub := math.Inf(1)
-		if i < len(s.bounds) {
-			ub = s.bounds[i]
+		if i < len(s.h.bounds) {
+			ub = s.h.bounds[i]
 		}
 		v.Buckets[i] = Bucket{UpperBound: ub, Count: v.Count}
 	}
 	return v
 }
 
+// read copies s's per-bucket counts into counts and returns its sum.
+func (h *Histogram) read(s *HistogramSeries, counts []uint64) float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	copy(counts, s.counts)
+	return s.sum
+}
+
 func (h *Histogram) unlabelled() *HistogramSeries {
-	s, _ := h.f.unlabelled()
-	return s
+	if h.f.inlineLive.Load() {
+		return &h.f.inline
+	}
+	return h.f.slowPlain()
 }
 
 // Observe adds an observation to the unlabelled series.
@@ -274,10 +291,7 @@ func (h *Histogram) encode(enc expo.Encoder) {
 	d := expo.HistogramData{Bounds: h.bounds, Les: h.les, LesOM: h.lesOM, Counts: make([]uint64, len(h.bounds)+1)}
 	var exemplars []*expo.Exemplar
 	for _, s := range h.f.snapshot() {
-		for i := range s.counts {
-			d.Counts[i] = s.counts[i].Load()
-		}
-		d.Sum = math.Float64frombits(s.sum.Load())
+		d.Sum = h.read(s, d.Counts)
 		d.Created = s.created
 		d.Exemplars = nil
 		if exs := s.exemplars.Load(); exs != nil {

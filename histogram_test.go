@@ -177,3 +177,71 @@ func TestHistogramNaNGoesToInf(t *testing.T) {
 		}
 	}
 }
+
+// TestHistogramSnapshot reads series while writers observe 0.25 (bucket
+// le=1) and 4 (+Inf): every read, through Get and through a scrape, must
+// have sum = 0.25*bucket1 + 4*(count - bucket1) exactly, and once the
+// writers stop, the final state must hold every observation.
+func TestHistogramSnapshot(t *testing.T) {
+	reg := NewRegistry()
+	h := Must(NewHistogram("snap", "h", WithRegistry(reg), WithBuckets(1), WithLabelNames("w")))
+	const writers, perWriter = 4, 200000
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := h.WithValues(strconv.Itoa(w % 2)) // two writers per series
+			for i := range perWriter {
+				if i%3 == 0 {
+					s.Observe(4)
+				} else {
+					s.Observe(0.25)
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	check := func(where string, low, count uint64, sum float64) {
+		t.Helper()
+		if want := 0.25*float64(low) + 4*float64(count-low); sum != want {
+			t.Fatalf("%s: le=1 bucket %d, count %d, sum %v; want sum %v", where, low, count, sum, want)
+		}
+	}
+	reads := 0
+	for finished := false; !finished; reads++ {
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		for _, w := range []string{"0", "1"} {
+			if v, ok := h.Get(Labels{"w": w}); ok {
+				check("Get", v.Buckets[0].Count, v.Count, v.Sum)
+			}
+		}
+		vals := map[string]float64{}
+		for _, l := range samples(text(t, reg)) {
+			name, val, _ := strings.Cut(l, " ")
+			f, err := strconv.ParseFloat(val, 64)
+			if err != nil {
+				t.Fatalf("sample %q: %v", l, err)
+			}
+			vals[name] = f
+		}
+		for _, w := range []string{"0", "1"} {
+			if c, ok := vals[`snap_count{w="`+w+`"}`]; ok {
+				check("scrape", uint64(vals[`snap_bucket{w="`+w+`",le="1"}`]), uint64(c), vals[`snap_sum{w="`+w+`"}`])
+			}
+		}
+	}
+	for _, w := range []string{"0", "1"} {
+		v, _ := h.Get(Labels{"w": w})
+		if v.Count != 2*perWriter {
+			t.Fatalf("series %s: final count %d, want %d", w, v.Count, 2*perWriter)
+		}
+		check("final", v.Buckets[0].Count, v.Count, v.Sum)
+	}
+	t.Logf("%d reads while observing", reads)
+}

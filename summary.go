@@ -178,8 +178,8 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 		}
 		s.cfg.maxAge, s.cfg.ageBuckets = o.maxAge, o.ageBuckets
 	}
-	err := s.f.init(o, expo.Summary, "quantile", func() *SummarySeries {
-		ss := &SummarySeries{cfg: &s.cfg}
+	err := s.f.init(o, expo.Summary, "quantile", func(ss *SummarySeries) {
+		ss.cfg = &s.cfg
 		if len(s.cfg.objectives) > 0 {
 			ss.streams = make([]*quantile.Stream, s.cfg.ageBuckets)
 			for i := range ss.streams {
@@ -188,7 +188,6 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 			ss.merged = quantile.New(s.cfg.bucketObjectives)
 		}
 		ss.expires = s.cfg.now().Add(s.cfg.maxAge / time.Duration(s.cfg.ageBuckets))
-		return ss
 	})
 	if err != nil {
 		return nil, err
@@ -363,8 +362,10 @@ func (s *SummarySeries) read(vals []float64) (uint64, float64) {
 }
 
 func (m *Summary) unlabelled() *SummarySeries {
-	s, _ := m.f.unlabelled()
-	return s
+	if m.f.inlineLive.Load() {
+		return &m.f.inline
+	}
+	return m.f.slowPlain()
 }
 
 // Observe adds an observation to the unlabelled series.
