@@ -47,12 +47,33 @@
 // Get reads a series' value back, All lists every series, Delete removes
 // one, Reset removes them all.
 //
+// # Typed labels
+//
+// [NewCounterOf], [NewGaugeOf], [NewHistogramOf] and [NewSummaryOf] take
+// the label set as a struct type of string fields, so that a wrong label
+// count or order does not compile:
+//
+//	type requestLabels struct {
+//		Method string `label:"method"`
+//		Code   string `label:"code"`
+//	}
+//	var requests = prom.Must(prom.NewCounterOf[requestLabels]("http_requests_total", "Requests served."))
+//
+//	requests.With(requestLabels{Method: "GET", Code: "200"}).Inc()
+//
+// A field's label name is its label tag, or else its name in snake_case
+// (StatusCode gives status_code). The struct is checked once, when the
+// metric is made; a lookup reads the fields as positional values, as fast
+// as WithValues and without allocating on a hit. The typed metric embeds
+// the plain one, so the rest of the API is the same.
+//
 // A label value taken from requests (a path, a user agent) can create series
 // without end. [WithMaxSeries] bounds a metric, and [Registry.SetMaxSeries]
 // every metric of a registry: past the limit, new label sets share one
 // overflow series labelled [OverflowLabel]="true", counted in
 // prom_rejected_updates_total, so memory stays bounded and no update is lost
-// silently.
+// silently. For label sets that come and go (per client, per job),
+// [WithIdleExpiry] removes the series no lookup has asked for lately.
 //
 // # Registry
 //

@@ -17,9 +17,10 @@ import (
 // seriesHeader is what every series carries: its identity and its rendered
 // labels.
 type seriesHeader struct {
-	hash    uint64
-	created int64       // Unix nanoseconds
-	labels  expo.Labels // constant labels first, then the variable ones
+	hash    uint32
+	seen    atomic.Uint32 // the expiry tick of its latest lookup; see sweep
+	created int64         // Unix nanoseconds
+	labels  expo.Labels   // constant labels first, then the variable ones
 }
 
 // seriesPtr is the constraint on a family's series type: a pointer to a
@@ -74,7 +75,22 @@ type family[T any, PT seriesPtr[T]] struct {
 	// without declared names; see mapKey.
 	hint     atomic.Pointer[[]string]
 	nameSets map[string]*nameSet // under mu
+
+	// Idle expiry (WithIdleExpiry): a lookup marks the series it finds
+	// with the current tick, an eighth of the expiry long; a sweep removes
+	// the labelled series whose latest mark is more than the expiry ago.
+	// See sweep.
+	expiry    time.Duration
+	tickLen   time.Duration
+	tick0     time.Time
+	now       func() time.Time
+	lastSweep uint32 // the tick of the latest sweep; under mu
 }
+
+// ticksPerExpiry is how many ticks an expiry lasts: the resolution of
+// expiry, which removes a series between 1 and 1+2/ticksPerExpiry
+// expiries after its last lookup, plus the time to the next sweep.
+const ticksPerExpiry = 8
 
 func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, initSeries func(PT)) error {
 	if err := checkMetricName(o.name); err != nil {
@@ -89,6 +105,16 @@ func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, initSer
 	}
 	f.name, f.help, f.unit, f.typ = o.name, o.help, o.unit, typ
 	f.maxSeries.Store(int64(o.maxSeries))
+	f.expiry, f.now = o.idleExpiry, time.Now
+	f.tick0 = f.now()
+	f.tickLen = max(f.expiry/ticksPerExpiry, 1)
+	if f.expiry > 0 {
+		f.sweepIdle = func() {
+			f.mu.Lock()
+			f.sweep()
+			f.mu.Unlock()
+		}
+	}
 	f.schema = schema
 	f.initSeries = initSeries
 	if schema.declared != nil {
@@ -117,13 +143,13 @@ func (f *family[T, PT]) hintNames() []string {
 func (f *family[T, PT]) lookup(k *labelKey) PT {
 	t := f.tab.Load()
 	nc := len(f.schema.constNames)
-	for i := k.hash & t.mask; ; i = (i + 1) & t.mask {
+	for i := uint64(k.hash) & t.mask; ; i = (i + 1) & t.mask {
 		p := PT(t.slots[i].Load())
 		if p == nil {
 			return nil
 		}
 		h := p.header()
-		if h.hash == k.hash && slices.Equal(h.labels.Values[nc:], k.values) &&
+		if h.hash == k.hash && slices.Equal(h.labels.Values()[nc:], k.values) &&
 			(k.names == nil || slices.Equal(h.labels.Names()[nc:], k.names)) {
 			return p
 		}
@@ -133,8 +159,37 @@ func (f *family[T, PT]) lookup(k *labelKey) PT {
 // get returns the series for k, creating it if needed.
 func (f *family[T, PT]) get(k *labelKey) (PT, error) {
 	if p := f.lookup(k); p != nil {
+		return f.hit(k, p)
+	}
+	return f.create(k)
+}
+
+// hit returns p, found by k, marking it with the current tick when the
+// family expires idle series.
+func (f *family[T, PT]) hit(k *labelKey, p PT) (PT, error) {
+	if f.expiry == 0 {
 		return p, nil
 	}
+	if t := f.tick(); p.header().seen.Load() != t {
+		return f.mark(k, p, t)
+	}
+	return p, nil
+}
+
+// tick returns the current expiry tick.
+func (f *family[T, PT]) tick() uint32 { return uint32(f.now().Sub(f.tick0) / f.tickLen) }
+
+// mark records a lookup of p, found by k, at tick t. It takes the lock, once
+// per series and tick, so that it cannot race with a sweep removing p; if a
+// sweep has just removed p, k gets a new series.
+func (f *family[T, PT]) mark(k *labelKey, p PT, t uint32) (PT, error) {
+	f.mu.Lock()
+	if f.lookup(k) == p {
+		p.header().seen.Store(t)
+		f.mu.Unlock()
+		return p, nil
+	}
+	f.mu.Unlock()
 	return f.create(k)
 }
 
@@ -145,15 +200,21 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 	}
 	if k2, repaired := repairKey(k); repaired {
 		if p := f.lookup(&k2); p != nil {
-			return p, nil
+			return f.hit(&k2, p)
 		}
 		k = &k2
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	var now uint32
+	if f.expiry > 0 {
+		now = f.tick()
+	}
 	if p := f.lookup(k); p != nil {
+		p.header().seen.Store(now)
 		return p, nil
 	}
+	f.sweep()
 	if limit := f.seriesLimit(); limit > 0 && f.tab.Load().count >= limit {
 		f.overflowed.Add(1)
 		return f.overflowSeries(), nil
@@ -167,6 +228,7 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 	}
 	h := p.header()
 	h.hash = k.hash
+	h.seen.Store(now)
 	h.created = time.Now().UnixNano()
 	nc := len(f.schema.constNames)
 	values := make([]string, nc+len(k.values))
@@ -264,7 +326,7 @@ func (f *family[T, PT]) insert(p PT) {
 }
 
 func place[T any, PT seriesPtr[T]](t *table[T], p PT) {
-	i := p.header().hash & t.mask
+	i := uint64(p.header().hash) & t.mask
 	for t.slots[i].Load() != nil {
 		i = (i + 1) & t.mask
 	}
@@ -317,9 +379,40 @@ func (f *family[T, PT]) reset() {
 // written again, so the caller may read it without the lock.
 func (f *family[T, PT]) snapshot() []PT {
 	f.mu.Lock()
+	f.sweep()
 	s := f.order
 	f.mu.Unlock()
 	return s
+}
+
+// sweep removes the labelled series whose latest lookup was more than the
+// expiry ago, at most once per tick. A series marked with tick m was last
+// looked up before tick m+1 began, so it goes once the current tick is
+// more than ticksPerExpiry past m+1. The unlabelled series and the overflow
+// series never expire. f.mu is held.
+func (f *family[T, PT]) sweep() {
+	if f.expiry == 0 {
+		return
+	}
+	now := f.tick()
+	if now == f.lastSweep {
+		return
+	}
+	f.lastSweep = now
+	nc := len(f.schema.constNames)
+	keep := make([]PT, 0, len(f.order))
+	for _, p := range f.order {
+		h := p.header()
+		if p != f.overflow && len(h.labels.Values()) > nc && int64(now)-int64(h.seen.Load()) > ticksPerExpiry {
+			continue
+		}
+		keep = append(keep, p)
+	}
+	if n := len(f.order) - len(keep); n > 0 {
+		f.order = keep // a new slice: snapshots may still read the old one
+		f.rebuild(len(keep), nil)
+		f.expired.Add(uint64(n))
+	}
 }
 
 // withMap returns the series for a label map, or the discard series and
@@ -440,9 +533,10 @@ func (f *family[T, PT]) variableLabels(p PT) Labels {
 	h := p.header()
 	nc := len(f.schema.constNames)
 	names := h.labels.Names()
+	vals := h.labels.Values()
 	m := make(Labels, len(names)-nc)
 	for i := nc; i < len(names); i++ {
-		m[names[i]] = h.labels.Values[i]
+		m[names[i]] = vals[i]
 	}
 	return m
 }
@@ -480,6 +574,10 @@ type familyMeta struct {
 	rejectedValues    atomic.Uint64 // updates refused for invalid values
 	rejectedExemplars atomic.Uint64 // exemplars refused for invalid labels
 	overflowed        atomic.Uint64 // new label sets sent to the overflow series
+	expired           atomic.Uint64 // series removed after idling past the expiry
+	// sweepIdle removes idle series, for a family with an idle expiry; a
+	// scrape calls it first, so that its count of expired series is current.
+	sweepIdle func()
 
 	maxSeries atomic.Int64             // 0: the registry's default; < 0: none
 	reg       atomic.Pointer[Registry] // the first registry it joined

@@ -3,6 +3,7 @@ package prom
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -34,4 +35,26 @@ func wantSamples(t *testing.T, reg *Registry, want ...string) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("samples:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// loop runs work(w, i) for i = 0, 1, ... in each of n goroutines w until
+// the returned stop is called; stop waits for them.
+func loop(n int, work func(w, i int)) (stop func()) {
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for w := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				work(w, i)
+			}
+		}()
+	}
+	return func() { close(done); wg.Wait() }
 }

@@ -124,22 +124,8 @@ func TestHistogramBucketValidation(t *testing.T) {
 func TestHistogramCountMatchesInf(t *testing.T) {
 	reg := NewRegistry()
 	h := Must(NewHistogram("x", "h", WithRegistry(reg)))
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				h.Observe(float64((i+w)%13) / 2)
-			}
-		}()
-	}
+	stop := loop(4, func(w, i int) { h.Observe(float64((i+w)%13) / 2) })
+	defer stop()
 	for range 200 {
 		var inf, count string
 		for _, l := range samples(text(t, reg)) {
@@ -151,15 +137,12 @@ func TestHistogramCountMatchesInf(t *testing.T) {
 			}
 		}
 		if inf != count {
-			close(stop)
 			t.Fatalf("+Inf bucket %s != count %s", inf, count)
 		}
 		if n, _ := strconv.Atoi(count); n < 0 {
 			t.Fatal("negative count")
 		}
 	}
-	close(stop)
-	wg.Wait()
 }
 
 func TestHistogramNaNGoesToInf(t *testing.T) {

@@ -135,7 +135,7 @@ func newLabelSchema(metric, reserved string, declared []string, constLabels Labe
 type labelKey struct {
 	names  []string // nil for declared families
 	values []string
-	hash   uint64
+	hash   uint32 // of the names and values; 32 bits keep series small
 }
 
 // labelBuf is stack room for a labelKey's slices. It is a separate variable
@@ -159,7 +159,7 @@ const hashInit = 0xcbf29ce484222325
 
 // valuesKey prepares a positional lookup.
 func valuesKey(values []string) labelKey {
-	return labelKey{values: values, hash: hashStrings(hashInit, values)}
+	return labelKey{values: values, hash: uint32(hashStrings(hashInit, values))}
 }
 
 // mapKey prepares a lookup from a label map, using buf for room. ok is
@@ -226,7 +226,7 @@ func mapKey(s *labelSchema, m Labels, buf *labelBuf, hint []string) (k labelKey,
 
 // namedKey prepares a lookup by names and values sorted by name.
 func namedKey(names, values []string) labelKey {
-	return labelKey{names: names, values: values, hash: hashStrings(hashStrings(hashInit, names), values)}
+	return labelKey{names: names, values: values, hash: uint32(hashStrings(hashStrings(hashInit, names), values))}
 }
 
 // validate checks a label set that is about to become a new series, and

@@ -18,6 +18,8 @@ type options struct {
 
 	maxSeries    int
 	maxSeriesSet bool
+	idleExpiry   time.Duration
+	expirySet    bool
 
 	buckets    []float64
 	bucketsSet bool
@@ -60,6 +62,24 @@ func WithMaxSeries(n int) Option {
 	return func(o *options) { o.maxSeries, o.maxSeriesSet = n, true }
 }
 
+// WithIdleExpiry removes a labelled series once no lookup (With,
+// WithValues, Bind, BindValues) has asked for it for d: for label sets that
+// come and go, such as per-client or per-job series, so that memory and the
+// exposition hold only the live ones. A series goes at the first scrape, or
+// the first new series, between d and 1.25·d after its last lookup; a later
+// lookup starts it afresh from zero. Removals are counted in the registry's
+// prom_expired_series_total. The unlabelled series and the overflow series
+// never expire. Lookups of an expiring metric read the clock, which adds
+// about 20ns to each.
+//
+// Updates do not count as lookups (that would cost every update): call With
+// each time rather than keeping a series of an expiring metric; a kept
+// series that expires is detached and its later updates are not exposed.
+// d must be positive.
+func WithIdleExpiry(d time.Duration) Option {
+	return func(o *options) { o.idleExpiry, o.expirySet = d, true }
+}
+
 // WithUnit sets the metric's unit (for example "seconds"), shown in
 // OpenMetrics output. The name should end with it.
 func WithUnit(unit string) Option {
@@ -98,6 +118,8 @@ func buildOptions(name, help string, opts []Option) *options {
 // check fails when an option does not apply to the metric type.
 func (o *options) check(kind string, histogram, summary bool) error {
 	switch {
+	case o.expirySet && o.idleExpiry <= 0:
+		return fmt.Errorf("prom: metric %q: WithIdleExpiry needs a positive duration, got %v", o.name, o.idleExpiry)
 	case o.bucketsSet && !histogram:
 		return fmt.Errorf("prom: metric %q: WithBuckets applies to histograms, not to a %s", o.name, kind)
 	case (o.objectivesSet || o.windowSet) && !summary:

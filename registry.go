@@ -81,6 +81,10 @@ const selfMetric = "prom_rejected_updates_total"
 // wrote samples that had to be dropped.
 const failuresMetric = "prom_collector_failures_total"
 
+// expiredMetric is the name of the counter in which every registry counts
+// the series its metrics removed after they idled past their expiry.
+const expiredMetric = "prom_expired_series_total"
+
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
 	r := &Registry{byName: map[string]Collector{}}
@@ -142,7 +146,7 @@ func (r *Registry) Register(c Collector) error {
 		}
 	}
 	for _, n := range names {
-		for _, self := range []string{selfMetric, failuresMetric} {
+		for _, self := range []string{selfMetric, failuresMetric, expiredMetric} {
 			if n == self || strings.HasPrefix(n, self+"_") {
 				return &AlreadyRegisteredError{Name: n, ExistingName: self}
 			}
@@ -263,6 +267,11 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 			}
 		}
 	}
+	for _, e := range entries {
+		if e.fb != nil && e.fb.meta().sweepIdle != nil {
+			e.fb.meta().sweepIdle()
+		}
+	}
 	w = r.collectSelf(entries, w)
 	var custom []*writtenFamily
 	if w != nil {
@@ -349,6 +358,17 @@ func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
 				w = newMetricWriter()
 			}
 			w.Counter(selfMetric, help, float64(x.n), Labels{"metric": m.name, "reason": x.reason})
+		}
+	}
+	for _, e := range entries {
+		if e.fb == nil {
+			continue
+		}
+		if m := e.fb.meta(); m.expired.Load() > 0 {
+			if w == nil {
+				w = newMetricWriter()
+			}
+			w.Counter(expiredMetric, "Series removed after no lookup asked for them for longer than the metric's idle expiry (WithIdleExpiry).", float64(m.expired.Load()), Labels{"metric": m.name})
 		}
 	}
 	r.failMu.Lock()

@@ -29,8 +29,8 @@ func Gather(reg *prom.Registry) ([]byte, error) {
 // Collect renders one collector in the text format, through a registry of
 // its own. Registering c there leaves it in any other registry it is in.
 // The registry's own metrics (prom_rejected_updates_total,
-// prom_collector_failures_total) are left out: they describe that
-// temporary registry, not c.
+// prom_collector_failures_total, prom_expired_series_total) are left out:
+// they describe that temporary registry, not c.
 func Collect(c prom.Collector) ([]byte, error) {
 	reg := prom.NewRegistry()
 	if err := reg.Register(c); err != nil {
@@ -42,7 +42,7 @@ func Collect(c prom.Collector) ([]byte, error) {
 
 // selfMetrics are the families a registry adds about itself; the
 // temporary registry of Collect is not the caller's, so they are left out.
-var selfMetrics = []string{"prom_rejected_updates_total", "prom_collector_failures_total"}
+var selfMetrics = []string{"prom_rejected_updates_total", "prom_collector_failures_total", "prom_expired_series_total"}
 
 // withoutSelfMetrics drops the self-metrics' lines from a text exposition.
 func withoutSelfMetrics(body []byte) []byte {

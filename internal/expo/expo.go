@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Type is a metric family's type.
@@ -46,9 +47,10 @@ type Labels struct {
 	// Text is the set rendered for the text formats, escaped and without
 	// braces: `a="x",b="y"`. Empty for the empty set.
 	Text string
-	// Values hold the label values, constant labels included, in the
-	// order of Names. They are valid UTF-8.
-	Values []string
+	// values points at the first of the label values, constant labels
+	// included, in the order of the names: one pointer rather than a slice
+	// header, as the count is the names'. They are valid UTF-8.
+	values *string
 	names  *[]string
 }
 
@@ -57,10 +59,12 @@ type Labels struct {
 // substrings of Text, so they cost no memory of their own; the others are
 // copied. The returned Labels keeps no reference to values' strings.
 func MakeLabels(names *[]string, values []string) Labels {
-	l := Labels{names: names, Values: make([]string, len(values))}
+	l := Labels{names: names}
 	if len(values) == 0 {
 		return l
 	}
+	vals := make([]string, len(values))
+	l.values = &vals[0]
 	size := 0
 	for i, n := range *names {
 		size += len(n) + len(values[i]) + 4
@@ -87,9 +91,9 @@ func MakeLabels(names *[]string, values []string) Labels {
 	l.Text = string(b)
 	for i, v := range values {
 		if sp := spans[i]; sp.end-sp.start == len(v) && l.Text[sp.start:sp.end] == v {
-			l.Values[i] = l.Text[sp.start:sp.end]
+			vals[i] = l.Text[sp.start:sp.end]
 		} else {
-			l.Values[i] = strings.Clone(v)
+			vals[i] = strings.Clone(v)
 		}
 	}
 	return l
@@ -101,6 +105,15 @@ func (l *Labels) Names() []string {
 		return nil
 	}
 	return *l.names
+}
+
+// Values returns the label values, in the order of Names. The caller must
+// not modify them.
+func (l *Labels) Values() []string {
+	if l.values == nil {
+		return nil
+	}
+	return unsafe.Slice(l.values, len(*l.names))
 }
 
 // Exemplar is an example observation attached to a counter or a bucket.

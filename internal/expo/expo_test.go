@@ -221,15 +221,15 @@ func TestMakeLabels(t *testing.T) {
 		t.Error("names are copied, not shared")
 	}
 	// A value that needs no escaping lives inside Text.
-	if p := unsafe.StringData(l.Values[0]); uintptr(unsafe.Pointer(p)) < uintptr(unsafe.Pointer(unsafe.StringData(l.Text))) ||
+	if p := unsafe.StringData(l.Values()[0]); uintptr(unsafe.Pointer(p)) < uintptr(unsafe.Pointer(unsafe.StringData(l.Text))) ||
 		uintptr(unsafe.Pointer(p)) >= uintptr(unsafe.Pointer(unsafe.StringData(l.Text)))+uintptr(len(l.Text)) {
 		t.Error("an unescaped value is not a substring of Text")
 	}
-	if l.Values[1] != "quo\"te" || l.Values[2] != "\xff" {
-		t.Errorf("values %q", l.Values)
+	if l.Values()[1] != "quo\"te" || l.Values()[2] != "\xff" {
+		t.Errorf("values %q", l.Values())
 	}
 	empty := MakeLabels(&names, nil)
-	if empty.Text != "" || len(empty.Values) != 0 {
+	if empty.Text != "" || len(empty.Values()) != 0 {
 		t.Errorf("empty: %+v", empty)
 	}
 }

@@ -96,8 +96,9 @@ func (p *Protobuf) closeFamily() {
 // its length placeholder.
 func (p *Protobuf) startMetric(l *Labels) int {
 	at := openLen(&p.Buf, fFamilyMetric)
+	vals := l.Values()
 	for i, n := range l.Names() {
-		p.Buf = appendLabelPair(p.Buf, fMetricLabel, n, l.Values[i])
+		p.Buf = appendLabelPair(p.Buf, fMetricLabel, n, vals[i])
 	}
 	return at
 }
@@ -211,7 +212,7 @@ func appendExemplarMsg(b []byte, field int, ex *Exemplar) []byte {
 	}
 	at := openLen(&b, field)
 	for i, n := range ex.Labels.Names() {
-		b = appendLabelPair(b, fExemplarLabel, n, ex.Labels.Values[i])
+		b = appendLabelPair(b, fExemplarLabel, n, ex.Labels.Values()[i])
 	}
 	b = appendDouble(b, fExemplarValue, ex.Value)
 	b = appendTimestamp(b, fExemplarTime, ex.Timestamp)

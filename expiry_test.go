@@ -1,0 +1,241 @@
+package prom
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeClock is a clock that tests move by hand.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *fakeClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// expiringCounter returns a counter with a one-minute idle expiry on clk.
+func expiringCounter(t *testing.T, reg *Registry, clk *fakeClock, opts ...Option) *Counter {
+	t.Helper()
+	c := Must(NewCounter("jobs_total", "Jobs.", append([]Option{WithRegistry(reg), WithLabelNames("client"), WithIdleExpiry(time.Minute)}, opts...)...))
+	c.f.mu.Lock()
+	c.f.now, c.f.tick0 = clk.now, clk.now()
+	c.f.mu.Unlock()
+	return c
+}
+
+func TestIdleExpiry(t *testing.T) {
+	reg := NewRegistry()
+	clk := newFakeClock()
+	c := expiringCounter(t, reg, clk)
+	c.WithValues("a").Inc()
+	c.WithValues("b").Add(2)
+
+	clk.advance(61 * time.Second) // the first sweep: both were looked up in the first epoch
+	wantSamples(t, reg, `jobs_total{client="a"} 1`, `jobs_total{client="b"} 2`)
+
+	clk.advance(29 * time.Second)
+	c.WithValues("a").Inc() // a is looked up in the second epoch, b is not
+	clk.advance(32 * time.Second)
+	wantSamples(t, reg, `jobs_total{client="a"} 2`,
+		`prom_expired_series_total{metric="jobs_total"} 1`)
+	if _, ok := c.Get(Labels{"client": "b"}); ok {
+		t.Error("b is still found after it expired")
+	}
+
+	c.WithValues("b").Inc() // starts afresh
+	clk.advance(61 * time.Second)
+	wantSamples(t, reg, `jobs_total{client="b"} 1`,
+		`prom_expired_series_total{metric="jobs_total"} 2`)
+}
+
+// TestIdleExpiryKeepsUnlabelled checks that the unlabelled series of a
+// metric without declared names never expires.
+func TestIdleExpiryKeepsUnlabelled(t *testing.T) {
+	reg := NewRegistry()
+	clk := newFakeClock()
+	g := Must(NewGauge("temp", "h", WithRegistry(reg), WithIdleExpiry(time.Minute)))
+	g.f.mu.Lock()
+	g.f.now, g.f.tick0 = clk.now, clk.now()
+	g.f.mu.Unlock()
+	g.Set(20)
+	g.With(Labels{"room": "hall"}).Set(18)
+	for range 3 {
+		clk.advance(61 * time.Second)
+		text(t, reg)
+	}
+	wantSamples(t, reg, `prom_expired_series_total{metric="temp"} 1`, "temp 20")
+}
+
+// TestIdleExpiryBounds checks the promise of WithIdleExpiry: a removed
+// series was idle for at least the expiry, and an idle series is gone
+// within 1.25 times the expiry plus the time between scrapes.
+func TestIdleExpiryBounds(t *testing.T) {
+	reg := NewRegistry()
+	clk := newFakeClock()
+	c := expiringCounter(t, reg, clk)
+	const step = 7 * time.Second // the scrape interval
+	last := map[string]time.Duration{}
+	var now time.Duration
+	for i := range 200 {
+		// Client k is looked up every k+1 steps, for a while; then never.
+		for k := range 12 {
+			if i < 100 && i%(k+1) == 0 {
+				key := fmt.Sprint(k)
+				c.WithValues(key).Inc()
+				last[key] = now
+			}
+		}
+		clk.advance(step)
+		now += step
+		present := map[string]bool{}
+		for l := range c.All() {
+			present[l["client"]] = true
+		}
+		for key, at := range last {
+			idle := now - at
+			switch {
+			case !present[key] && idle < time.Minute:
+				t.Fatalf("at %v: client %s removed after %v idle, less than the expiry", now, key, idle)
+			case present[key] && idle > time.Minute*(ticksPerExpiry+2)/ticksPerExpiry+step:
+				t.Fatalf("at %v: client %s still present after %v idle", now, key, idle)
+			}
+		}
+	}
+	if n := c.f.expired.Load(); n < 12 {
+		t.Errorf("expired %d series; want at least the 12 clients", n)
+	}
+}
+
+// TestIdleExpiryWithoutScrapes checks that new series sweep too, so memory
+// stays bounded when nobody scrapes.
+func TestIdleExpiryWithoutScrapes(t *testing.T) {
+	clk := newFakeClock()
+	c := expiringCounter(t, NewRegistry(), clk)
+	for i := range 10000 {
+		c.WithValues(fmt.Sprint(i)).Inc() // a new client every second
+		clk.advance(time.Second)
+		c.f.mu.Lock()
+		n := len(c.f.order)
+		c.f.mu.Unlock()
+		if n > 60*(ticksPerExpiry+2)/ticksPerExpiry+1 {
+			t.Fatalf("after %d clients: %d series held; want at most 1.25 minutes' worth", i+1, n)
+		}
+	}
+}
+
+func TestIdleExpiryFreesSeriesLimit(t *testing.T) {
+	reg := NewRegistry()
+	clk := newFakeClock()
+	c := expiringCounter(t, reg, clk, WithMaxSeries(2))
+	c.WithValues("a").Inc()
+	c.WithValues("b").Inc()
+	c.WithValues("c").Inc() // past the limit: the overflow series
+	wantSamples(t, reg, `jobs_total{client="a"} 1`, `jobs_total{client="b"} 1`, `jobs_total{prom_overflow="true"} 1`,
+		`prom_rejected_updates_total{metric="jobs_total",reason="series_limit"} 1`)
+	clk.advance(61 * time.Second)
+	text(t, reg) // a sweep that keeps a and b (looked up in the first epoch)
+	clk.advance(61 * time.Second)
+	c.WithValues("c").Inc() // a and b expire as c is made: room again
+	wantSamples(t, reg, `jobs_total{prom_overflow="true"} 1`, `jobs_total{client="c"} 1`,
+		`prom_expired_series_total{metric="jobs_total"} 2`,
+		`prom_rejected_updates_total{metric="jobs_total",reason="series_limit"} 1`)
+}
+
+func TestIdleExpiryHeldSeriesIsDetached(t *testing.T) {
+	reg := NewRegistry()
+	clk := newFakeClock()
+	c := expiringCounter(t, reg, clk)
+	held := c.WithValues("a")
+	held.Inc()
+	clk.advance(61 * time.Second)
+	text(t, reg)
+	clk.advance(61 * time.Second)
+	wantSamples(t, reg, `prom_expired_series_total{metric="jobs_total"} 1`)
+	held.Inc() // documented: a kept series that expired is detached
+	wantSamples(t, reg, `prom_expired_series_total{metric="jobs_total"} 1`)
+	c.WithValues("a").Inc()
+	wantSamples(t, reg, `jobs_total{client="a"} 1`, `prom_expired_series_total{metric="jobs_total"} 1`)
+}
+
+func TestIdleExpiryOption(t *testing.T) {
+	for _, d := range []time.Duration{0, -time.Second} {
+		_, err := NewCounter("c_total", "h", WithRegistry(nil), WithIdleExpiry(d))
+		if err == nil || !strings.Contains(err.Error(), "WithIdleExpiry") || !strings.Contains(err.Error(), `"c_total"`) {
+			t.Errorf("WithIdleExpiry(%v): err = %v; want an error naming the option and the metric", d, err)
+		}
+	}
+	for _, mk := range []func() error{
+		func() error { _, err := NewGauge("g", "h", WithRegistry(nil), WithIdleExpiry(time.Second)); return err },
+		func() error {
+			_, err := NewHistogram("h", "h", WithRegistry(nil), WithIdleExpiry(time.Second))
+			return err
+		},
+		func() error {
+			_, err := NewSummary("s", "h", WithRegistry(nil), WithIdleExpiry(time.Second))
+			return err
+		},
+	} {
+		if err := mk(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestIdleExpiryConcurrent looks series up, updates, scrapes and sweeps at
+// once under -race, with a clock that races ahead, then checks that the
+// family's table and its series list agree.
+func TestIdleExpiryConcurrent(t *testing.T) {
+	reg := NewRegistry()
+	clk := newFakeClock()
+	c := expiringCounter(t, reg, clk)
+	stopWorkers := loop(4, func(w, i int) {
+		// Keys drift, so the old ones go idle and expire.
+		c.WithValues(fmt.Sprint(i/200 + (i*7+w)%50)).Inc()
+		c.With(Labels{"client": fmt.Sprint(i/100 + i%13)}).Inc()
+	})
+	stopClock := loop(1, func(int, int) {
+		clk.advance(10 * time.Second)
+		time.Sleep(100 * time.Microsecond)
+	})
+	start := time.Now()
+	for i := 0; i < 200 || c.f.expired.Load() == 0 && time.Since(start) < 10*time.Second; i++ {
+		if _, _, err := Render(reg, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopWorkers()
+	stopClock()
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	if n, m := c.f.tab.Load().count, len(c.f.order); n != m {
+		t.Fatalf("table holds %d series, the list %d", n, m)
+	}
+	for _, p := range c.f.order {
+		k := valuesKey(p.labels.Values())
+		if c.f.lookup(&k) != p {
+			t.Fatalf("series %v is listed but not found", p.labels.Values())
+		}
+	}
+	if c.f.expired.Load() == 0 {
+		t.Error("no series expired while the clock ran ahead")
+	}
+}
+
+// TestIdleExpiryRealClock uses the public API only, with the real clock:
+// a series looked up every 20ms stays, one left alone goes.
+func TestIdleExpiryRealClock(t *testing.T) {
+	reg := NewRegistry()
+	g := Must(NewGauge("workers", "h", WithRegistry(reg), WithLabelNames("pool"), WithIdleExpiry(300*time.Millisecond)))
+	g.WithValues("idle").Set(1)
+	for end := time.Now().Add(700 * time.Millisecond); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		g.WithValues("busy").Set(2)
+	}
+	wantSamples(t, reg, `prom_expired_series_total{metric="workers"} 1`, `workers{pool="busy"} 2`)
+}
