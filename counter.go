@@ -17,17 +17,26 @@ import (
 //
 // A Counter is safe for concurrent use.
 type Counter struct {
-	f family[CounterSeries, *CounterSeries]
+	f          family[CounterSeries, *CounterSeries]
+	noExemplar counterAux // the aux of every series without an exemplar
 }
 
 // CounterSeries is one series of a [Counter], bound to its labels. Updates are
 // one atomic operation and do not allocate. It is safe for concurrent use.
 type CounterSeries struct {
 	seriesHeader
-	ints     atomic.Uint64 // integral increments
-	floats   atomic.Uint64 // float64 bits of the other increments
-	exemplar atomic.Pointer[expo.Exemplar]
+	ints   atomic.Uint64 // integral increments
+	floats atomic.Uint64 // float64 bits of the other increments
+	// aux leads to the family (for counting refused updates) and to the
+	// latest exemplar: one pointer for both, as exemplars are rare. Until
+	// the first exemplar it is the family's shared exemplar-less one.
+	aux atomic.Pointer[counterAux]
+}
+
+// counterAux is what a counter series reaches through its aux pointer.
+type counterAux struct {
 	meta     *familyMeta
+	exemplar *expo.Exemplar
 }
 
 // NewCounter creates a counter family and registers it in [Default], or in
@@ -40,7 +49,8 @@ func NewCounter(name, help string, opts ...Option) (*Counter, error) {
 		return nil, err
 	}
 	c := &Counter{}
-	err := c.f.init(o, expo.Counter, "", func(s *CounterSeries) { s.meta = &c.f.familyMeta })
+	c.noExemplar.meta = &c.f.familyMeta
+	err := c.f.init(o, expo.Counter, "", func(s *CounterSeries) { s.aux.Store(&c.noExemplar) })
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +70,7 @@ func (s *CounterSeries) Add(v float64) {
 	case v >= 0:
 		addFloat(&s.floats, v)
 	default:
-		s.meta.rejectedValues.Add(1)
+		s.aux.Load().meta.rejectedValues.Add(1)
 	}
 }
 
@@ -74,12 +84,13 @@ func (s *CounterSeries) AddWithExemplar(v float64, exemplar Labels) {
 	if !(v >= 0) {
 		return
 	}
-	ex, err := newExemplar(s.meta.name, exemplar, v)
+	meta := s.aux.Load().meta
+	ex, err := newExemplar(meta.name, exemplar, v)
 	if err != nil {
-		s.meta.rejectedExemplars.Add(1)
+		meta.rejectedExemplars.Add(1)
 		return
 	}
-	s.exemplar.Store(ex)
+	s.aux.Store(&counterAux{meta: meta, exemplar: ex})
 }
 
 // IncWithExemplar is AddWithExemplar(1, exemplar).
@@ -181,7 +192,7 @@ func (c *Counter) Collect(ctx context.Context, w *MetricWriter) error { return c
 func (c *Counter) encode(enc expo.Encoder) {
 	c.f.start(enc)
 	for _, s := range c.f.snapshot() {
-		enc.Counter(&s.labels, s.Value(), s.created, s.exemplar.Load())
+		enc.Counter(&s.labels, s.Value(), s.created, s.aux.Load().exemplar)
 	}
 }
 

@@ -149,7 +149,7 @@ func (f *family[T, PT]) lookup(k *labelKey) PT {
 			return nil
 		}
 		h := p.header()
-		if h.hash == k.hash && slices.Equal(h.labels.Values()[nc:], k.values) &&
+		if h.hash == k.hash && h.labels.EqualValues(nc, k.values) &&
 			(k.names == nil || slices.Equal(h.labels.Names()[nc:], k.names)) {
 			return p
 		}
@@ -403,7 +403,7 @@ func (f *family[T, PT]) sweep() {
 	keep := make([]PT, 0, len(f.order))
 	for _, p := range f.order {
 		h := p.header()
-		if p != f.overflow && len(h.labels.Values()) > nc && int64(now)-int64(h.seen.Load()) > ticksPerExpiry {
+		if p != f.overflow && len(h.labels.Names()) > nc && int64(now)-int64(h.seen.Load()) > ticksPerExpiry {
 			continue
 		}
 		keep = append(keep, p)

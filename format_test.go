@@ -63,7 +63,7 @@ func freeze[T any, PT seriesPtr[T]](ss []PT) {
 			s.header().created = 1700000000123000000
 			switch s := any(s).(type) {
 			case *CounterSeries:
-				if ex := s.exemplar.Load(); ex != nil {
+				if ex := s.aux.Load().exemplar; ex != nil {
 					ex.Timestamp = 1700000001500000000
 				}
 			case *HistogramSeries:

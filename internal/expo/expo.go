@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // Type is a metric family's type.
@@ -42,64 +41,42 @@ func (t Type) String() string {
 
 // Labels is one series' label set, ready for every encoder. It is kept
 // small, as every series holds one: the names are shared by the series that
-// have the same ones, and values that need no escaping point into Text.
+// have the same ones, and the values are not kept apart from Text, which
+// holds them escaped; see Each and EqualValues.
 type Labels struct {
 	// Text is the set rendered for the text formats, escaped and without
 	// braces: `a="x",b="y"`. Empty for the empty set.
-	Text string
-	// values points at the first of the label values, constant labels
-	// included, in the order of the names: one pointer rather than a slice
-	// header, as the count is the names'. They are valid UTF-8.
-	values *string
-	names  *[]string
+	Text  string
+	names *[]string
 }
 
 // MakeLabels returns the label set with these names (shared, not copied)
-// and values, rendering its Text. Values that need no escaping are made
-// substrings of Text, so they cost no memory of their own; the others are
-// copied. The returned Labels keeps no reference to values' strings.
+// and values (valid UTF-8), rendering its Text. The returned Labels keeps
+// no reference to values' strings.
 func MakeLabels(names *[]string, values []string) Labels {
-	l := Labels{names: names}
 	if len(values) == 0 {
-		return l
+		return Labels{}
 	}
-	vals := make([]string, len(values))
-	l.values = &vals[0]
+	l := Labels{names: names}
 	size := 0
 	for i, n := range *names {
 		size += len(n) + len(values[i]) + 4
 	}
 	b := make([]byte, 0, size+8)
-	type span struct{ start, end int }
-	var spanBuf [8]span
-	spans := spanBuf[:0]
-	if len(values) > len(spanBuf) {
-		spans = make([]span, 0, len(values))
-	}
-	spans = spans[:len(values)]
 	for i, n := range *names {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, n...)
 		b = append(b, '=', '"')
-		start := len(b)
 		b = AppendLabelValue(b, values[i])
-		spans[i] = span{start, len(b)}
 		b = append(b, '"')
 	}
 	l.Text = string(b)
-	for i, v := range values {
-		if sp := spans[i]; sp.end-sp.start == len(v) && l.Text[sp.start:sp.end] == v {
-			vals[i] = l.Text[sp.start:sp.end]
-		} else {
-			vals[i] = strings.Clone(v)
-		}
-	}
 	return l
 }
 
-// Names returns the label names, in the order of Values.
+// Names returns the label names, in the order of the values.
 func (l *Labels) Names() []string {
 	if l.names == nil {
 		return nil
@@ -107,13 +84,105 @@ func (l *Labels) Names() []string {
 	return *l.names
 }
 
-// Values returns the label values, in the order of Names. The caller must
-// not modify them.
-func (l *Labels) Values() []string {
-	if l.values == nil {
-		return nil
+// Each calls f with each label's name and value, in order. A value is a
+// substring of Text unless it was escaped there, when it is unescaped into
+// a new string.
+func (l *Labels) Each(f func(name, value string)) {
+	pos := 0
+	for _, n := range l.Names() {
+		pos += len(n) + 2 // name="
+		end := valueEnd(l.Text, pos)
+		f(n, unescapeValue(l.Text[pos:end]))
+		pos = end + 2 // ",
 	}
-	return unsafe.Slice(l.values, len(*l.names))
+}
+
+// Values returns the label values, in the order of Names. It allocates.
+func (l *Labels) Values() []string {
+	vals := make([]string, 0, len(l.Names()))
+	l.Each(func(_, v string) { vals = append(vals, v) })
+	return vals
+}
+
+// EqualValues reports whether the values of the labels from index from on
+// are values. It does not allocate unless a value needs escaping.
+func (l *Labels) EqualValues(from int, values []string) bool {
+	names := l.Names()
+	if len(names)-from != len(values) {
+		return false
+	}
+	t, pos := l.Text, 0
+	for i, n := range names {
+		pos += len(n) + 2
+		if i < from {
+			pos = valueEnd(t, pos) + 2
+			continue
+		}
+		v := values[i-from]
+		if !plainValue(v) {
+			// Text holds v escaped: only its escaped form can match.
+			var buf [64]byte
+			e := AppendLabelValue(buf[:0], v)
+			if len(t)-pos <= len(e) || string(e) != t[pos:pos+len(e)] || t[pos+len(e)] != '"' {
+				return false
+			}
+			pos += len(e) + 2
+			continue
+		}
+		// v has no quote or backslash, so the quote after it in Text can
+		// only be its value's closing quote, and that value is v.
+		if len(t)-pos <= len(v) || t[pos:pos+len(v)] != v || t[pos+len(v)] != '"' {
+			return false
+		}
+		pos += len(v) + 2
+	}
+	return true
+}
+
+// plainValue reports whether v needs no escaping in a label value.
+func plainValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if escaped[v[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// escaped marks the bytes that AppendLabelValue escapes.
+var escaped = [256]bool{'\\': true, '"': true, '\n': true}
+
+// valueEnd returns the index of the quote that closes the escaped value
+// starting at pos in t.
+func valueEnd(t string, pos int) int {
+	for i := pos; i < len(t); i++ {
+		switch t[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return len(t)
+}
+
+// unescapeValue undoes AppendLabelValue's escaping.
+func unescapeValue(e string) string {
+	if strings.IndexByte(e, '\\') < 0 {
+		return e
+	}
+	b := make([]byte, 0, len(e))
+	for i := 0; i < len(e); i++ {
+		c := e[i]
+		if c == '\\' && i+1 < len(e) {
+			i++
+			if c = e[i]; c == 'n' {
+				c = '\n'
+			}
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 // Exemplar is an example observation attached to a counter or a bucket.

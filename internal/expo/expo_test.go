@@ -2,6 +2,7 @@ package expo
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -225,11 +226,68 @@ func TestMakeLabels(t *testing.T) {
 		uintptr(unsafe.Pointer(p)) >= uintptr(unsafe.Pointer(unsafe.StringData(l.Text)))+uintptr(len(l.Text)) {
 		t.Error("an unescaped value is not a substring of Text")
 	}
-	if l.Values()[1] != "quo\"te" || l.Values()[2] != "\xff" {
+	if l.Values()[1] != "quo\"te" || l.Values()[2] != "\uFFFD" {
 		t.Errorf("values %q", l.Values())
 	}
 	empty := MakeLabels(&names, nil)
 	if empty.Text != "" || len(empty.Values()) != 0 {
 		t.Errorf("empty: %+v", empty)
 	}
+}
+
+// labelValueCases are label values that stress escaping: each must come
+// back from Text unchanged and match only itself.
+var labelValueCases = [][]string{
+	{"plain", "200"},
+	{`quo"te`, `back\slash`},
+	{"new\nline", `trailing\`},
+	{`",b="`, `x",b="y`},
+	{`\"`, `\\`},
+	{"", ""},
+	{"ünïcødé", "日本"},
+	{`a\nb`, "a\nb"},
+}
+
+func TestLabelsValuesRoundTrip(t *testing.T) {
+	names := []string{"a", "b"}
+	for _, vals := range labelValueCases {
+		l := MakeLabels(&names, vals)
+		if got := l.Values(); !slices.Equal(got, vals) {
+			t.Errorf("%q: Values() = %q", vals, got)
+		}
+		if !l.EqualValues(0, vals) || !l.EqualValues(1, vals[1:]) {
+			t.Errorf("%q: EqualValues is false for its own values", vals)
+		}
+		for _, other := range labelValueCases {
+			if !slices.Equal(other, vals) && l.EqualValues(0, other) {
+				t.Errorf("%q: EqualValues(%q) is true", vals, other)
+			}
+		}
+	}
+}
+
+func FuzzLabelsValues(f *testing.F) {
+	for _, c := range labelValueCases {
+		f.Add(c[0], c[1], "x")
+	}
+	f.Fuzz(func(t *testing.T, a, b, other string) {
+		if !utf8.ValidString(a) || !utf8.ValidString(b) {
+			return // the family repairs values before it makes labels
+		}
+		names := []string{"c", "d"}
+		vals := []string{a, b}
+		l := MakeLabels(&names, vals)
+		if got := l.Values(); !slices.Equal(got, vals) {
+			t.Fatalf("Values() = %q, want %q", got, vals)
+		}
+		if !l.EqualValues(0, vals) || !l.EqualValues(1, vals[1:]) {
+			t.Fatalf("%q: EqualValues is false for its own values", vals)
+		}
+		if other != a && l.EqualValues(0, []string{other, b}) {
+			t.Fatalf("%q: EqualValues(%q, %q) is true", vals, other, b)
+		}
+		if other != b && l.EqualValues(1, []string{other}) {
+			t.Fatalf("%q: EqualValues(1, %q) is true", vals, other)
+		}
+	})
 }

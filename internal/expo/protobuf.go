@@ -96,10 +96,7 @@ func (p *Protobuf) closeFamily() {
 // its length placeholder.
 func (p *Protobuf) startMetric(l *Labels) int {
 	at := openLen(&p.Buf, fFamilyMetric)
-	vals := l.Values()
-	for i, n := range l.Names() {
-		p.Buf = appendLabelPair(p.Buf, fMetricLabel, n, vals[i])
-	}
+	l.Each(func(n, v string) { p.Buf = appendLabelPair(p.Buf, fMetricLabel, n, v) })
 	return at
 }
 
@@ -211,9 +208,7 @@ func appendExemplarMsg(b []byte, field int, ex *Exemplar) []byte {
 		return b
 	}
 	at := openLen(&b, field)
-	for i, n := range ex.Labels.Names() {
-		b = appendLabelPair(b, fExemplarLabel, n, ex.Labels.Values()[i])
-	}
+	ex.Labels.Each(func(n, v string) { b = appendLabelPair(b, fExemplarLabel, n, v) })
 	b = appendDouble(b, fExemplarValue, ex.Value)
 	b = appendTimestamp(b, fExemplarTime, ex.Timestamp)
 	return closeLen(b, at)
