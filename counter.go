@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"math"
+	"math/rand/v2"
 	"sync/atomic"
 
 	"github.com/promgo/prom/internal/expo"
@@ -19,6 +20,8 @@ import (
 type Counter struct {
 	f          family[CounterSeries, *CounterSeries]
 	noExemplar counterAux // the aux of every series without an exemplar
+	inlineAux  counterAux // the same for the unlabelled series in f
+	cells      atomic.Pointer[counterCells]
 }
 
 // CounterSeries is one series of a [Counter], bound to its labels. Updates are
@@ -37,6 +40,25 @@ type CounterSeries struct {
 type counterAux struct {
 	meta     *familyMeta
 	exemplar *expo.Exemplar
+	// cells, for the unlabelled series held in the Counter, leads to the
+	// striped cells that Counter.Inc spreads its increments over once
+	// goroutines contend for the series; they count in its value.
+	cells *atomic.Pointer[counterCells]
+}
+
+// counterCells are striped counts, each on its own cache line, so that
+// goroutines incrementing at once rarely touch the same line.
+type counterCells [8]struct {
+	n atomic.Uint64
+	_ [56]byte
+}
+
+func (c *counterCells) sum() uint64 {
+	var n uint64
+	for i := range c {
+		n += c[i].n.Load()
+	}
+	return n
 }
 
 // NewCounter creates a counter family and registers it in [Default], or in
@@ -50,7 +72,14 @@ func NewCounter(name, help string, opts ...Option) (*Counter, error) {
 	}
 	c := &Counter{}
 	c.noExemplar.meta = &c.f.familyMeta
-	err := c.f.init(o, expo.Counter, "", func(s *CounterSeries) { s.aux.Store(&c.noExemplar) })
+	c.inlineAux = counterAux{meta: &c.f.familyMeta, cells: &c.cells}
+	err := c.f.init(o, expo.Counter, "", func(s *CounterSeries) {
+		if s == &c.f.inline {
+			s.aux.Store(&c.inlineAux)
+		} else {
+			s.aux.Store(&c.noExemplar)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -84,13 +113,14 @@ func (s *CounterSeries) AddWithExemplar(v float64, exemplar Labels) {
 	if !(v >= 0) {
 		return
 	}
-	meta := s.aux.Load().meta
+	aux := s.aux.Load()
+	meta := aux.meta
 	ex, err := newExemplar(meta.name, exemplar, v)
 	if err != nil {
 		meta.rejectedExemplars.Add(1)
 		return
 	}
-	s.aux.Store(&counterAux{meta: meta, exemplar: ex})
+	s.aux.Store(&counterAux{meta: meta, exemplar: ex, cells: aux.cells})
 }
 
 // IncWithExemplar is AddWithExemplar(1, exemplar).
@@ -98,7 +128,13 @@ func (s *CounterSeries) IncWithExemplar(exemplar Labels) { s.AddWithExemplar(1, 
 
 // Value returns the series' current value.
 func (s *CounterSeries) Value() float64 {
-	return float64(s.ints.Load()) + math.Float64frombits(s.floats.Load())
+	ints := s.ints.Load()
+	if cp := s.aux.Load().cells; cp != nil {
+		if cells := cp.Load(); cells != nil {
+			ints += cells.sum()
+		}
+	}
+	return float64(ints) + math.Float64frombits(s.floats.Load())
 }
 
 // addFloat adds v to the float64 whose bits are in a.
@@ -111,8 +147,32 @@ func addFloat(a *atomic.Uint64, v float64) {
 	}
 }
 
-// Inc adds 1 to the unlabelled series.
-func (c *Counter) Inc() { c.unlabelled().Inc() }
+// Inc adds 1 to the unlabelled series. Goroutines that increment at once
+// spread their increments over striped cells, so they do not queue for
+// one cache line.
+func (c *Counter) Inc() {
+	if !c.f.inlineLive.Load() {
+		c.f.slowPlain().Inc()
+		return
+	}
+	if cells := c.cells.Load(); cells != nil {
+		cells[rand.Uint32()%uint32(len(cells))].n.Add(1)
+		return
+	}
+	s := &c.f.inline
+	if old := s.ints.Load(); !s.ints.CompareAndSwap(old, old+1) {
+		c.contended()
+	}
+}
+
+// contended stripes the unlabelled series after a lost race and counts
+// the increment that lost it.
+//
+//go:noinline
+func (c *Counter) contended() {
+	c.cells.CompareAndSwap(nil, new(counterCells))
+	c.cells.Load()[0].n.Add(1)
+}
 
 // Add adds v to the unlabelled series; see [CounterSeries.Add].
 func (c *Counter) Add(v float64) { c.unlabelled().Add(v) }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -323,5 +324,51 @@ func TestUnlabelledSeriesAfterDeleteAndReset(t *testing.T) {
 		g.Reset()
 		h.Reset()
 		s.Reset()
+	}
+}
+
+// TestCounterIncStriped checks that the unlabelled series counts exactly
+// whether or not Inc has moved to striped cells: through Get, Value, All
+// and a scrape, with exemplars, and across the move itself.
+func TestCounterIncStriped(t *testing.T) {
+	for _, forced := range []bool{false, true} {
+		reg := NewRegistry()
+		c := Must(NewCounter("hits_total", "h", WithRegistry(reg)))
+		c.Inc()
+		if forced {
+			c.contended() // as if a race was lost: counts one increment
+		}
+		const workers, each = 4, 50000
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					c.Inc()
+					if i%1000 == 0 {
+						c.With(nil).IncWithExemplar(Labels{"trace_id": "abc"})
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		want := float64(1 + workers*each + workers*each/1000)
+		if forced {
+			want++
+		}
+		if v, _ := c.Get(nil); v != want {
+			t.Errorf("forced=%v: Get = %v, want %v", forced, v, want)
+		}
+		if v := c.With(nil).Value(); v != want {
+			t.Errorf("forced=%v: Value = %v, want %v", forced, v, want)
+		}
+		for _, v := range c.All() {
+			if v != want {
+				t.Errorf("forced=%v: All = %v, want %v", forced, v, want)
+			}
+		}
+		wantSamples(t, reg, "hits_total "+strconv.FormatFloat(want, 'g', -1, 64))
+		t.Logf("forced=%v: striped=%v", forced, c.cells.Load() != nil)
 	}
 }
