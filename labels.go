@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/promgo/prom/internal/expo"
 )
@@ -144,22 +146,75 @@ type labelBuf struct {
 	names, values [maxStackLabels]string
 }
 
-var hashSeed = maphash.MakeSeed()
+// hashSeeds make label hashes differ from process to process, so that
+// label values chosen to collide in one process do not in another.
+var hashSeeds = func() (s [2]uint64) {
+	seed := maphash.MakeSeed()
+	s[0] = maphash.String(seed, "prom label hash 0") | 1
+	s[1] = maphash.String(seed, "prom label hash 1") | 1
+	return s
+}()
 
+// hashStrings folds the strings into h. Each string is read in at most two
+// overlapping words, or 16-byte blocks when longer (the short-input path of
+// wyhash), and mixed with a 64x64->128-bit multiply: inline, without the
+// call maphash.String costs, which is most of a short string's hashing.
 func hashStrings(h uint64, ss []string) uint64 {
 	for _, s := range ss {
-		h ^= maphash.String(hashSeed, s)
-		h *= 0x100000001b3
-		h ^= h >> 29
+		h = hashString(h, s)
 	}
 	return h
+}
+
+func hashString(h uint64, s string) uint64 {
+	n := len(s)
+	p := unsafe.Pointer(unsafe.StringData(s))
+	var a, b uint64
+	switch {
+	case n > 16:
+		for ; n > 16; n -= 16 {
+			h = mix(load64(p)^hashSeeds[0], load64(unsafe.Add(p, 8))^h)
+			p = unsafe.Add(p, 16)
+		}
+		a, b = load64(unsafe.Add(p, n-16)), load64(unsafe.Add(p, n-8))
+	case n >= 8:
+		a, b = load64(p), load64(unsafe.Add(p, n-8))
+	case n >= 4:
+		a, b = uint64(load32(p)), uint64(load32(unsafe.Add(p, n-4)))
+	case n > 0:
+		a = uint64(s[0])<<16 | uint64(s[n>>1])<<8 | uint64(s[n-1])
+	}
+	// The length goes in multiplied, so that it cannot cancel out against
+	// a value's bytes ("1000" against "10000").
+	return mix(a^hashSeeds[0]^h^uint64(len(s))*0x9e3779b97f4a7c15, b^hashSeeds[1])
+}
+
+// fold folds a 64-bit hash into the 32 bits a series keeps.
+func fold(h uint64) uint32 { return uint32(h ^ h>>32) }
+
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// load64 and load32 read little-endian words; p must have that many
+// readable bytes.
+func load64(p unsafe.Pointer) uint64 {
+	b := (*[8]byte)(p)
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+func load32(p unsafe.Pointer) uint32 {
+	b := (*[4]byte)(p)
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 const hashInit = 0xcbf29ce484222325
 
 // valuesKey prepares a positional lookup.
 func valuesKey(values []string) labelKey {
-	return labelKey{values: values, hash: uint32(hashStrings(hashInit, values))}
+	return labelKey{values: values, hash: fold(hashStrings(hashInit, values))}
 }
 
 // mapKey prepares a lookup from a label map, using buf for room. ok is
@@ -226,7 +281,7 @@ func mapKey(s *labelSchema, m Labels, buf *labelBuf, hint []string) (k labelKey,
 
 // namedKey prepares a lookup by names and values sorted by name.
 func namedKey(names, values []string) labelKey {
-	return labelKey{names: names, values: values, hash: uint32(hashStrings(hashStrings(hashInit, names), values))}
+	return labelKey{names: names, values: values, hash: fold(hashStrings(hashStrings(hashInit, names), values))}
 }
 
 // validate checks a label set that is about to become a new series, and
