@@ -65,6 +65,8 @@ func WithErrorLog(l *log.Logger) HandlerOption {
 // A scrape holds its place until its collection ends, even when
 // [WithTimeout] has already answered the client: a collector that ignores
 // its context keeps its place, and the limit bounds how many of them run.
+// A streamed scrape (see [Handler]) collects as it writes, so it holds its
+// place until its body has been written.
 func WithMaxRequestsInFlight(n int) HandlerOption {
 	return func(o *handlerOptions) { o.maxInFlight = n }
 }
@@ -93,9 +95,22 @@ func WithCreatedSamples() HandlerOption {
 // scrapers, for any mux. It answers GET and HEAD (405 otherwise), chooses
 // the format from the Accept header, and compresses with gzip when the
 // client accepts it. The query parameter name[], repeated, keeps only the
-// families named: /metrics?name[]=a&name[]=b. The body is rendered in memory
-// and written at once, so a slow client holds no lock; a HEAD request gets
-// the headers, Content-Length included, without the body.
+// families named: /metrics?name[]=a&name[]=b. A HEAD request gets the
+// headers, Content-Length included, without the body.
+//
+// The body is streamed: rendered, and compressed, in chunks of 64 KiB that
+// go to the client as they are ready, so that a scrape holds a few small
+// buffers (and, with gzip, a compressor's 1 MiB of state) however many
+// series it writes. A body no longer than a chunk is sent whole, with its
+// Content-Length; a longer one is sent without (chunked, in HTTP/1.1).
+// Reading the metrics takes no lock, so a slow client slows only its own
+// scrape. A scrape cut short once its body has begun (the client went
+// away, the server is shutting down) is aborted, so that the client sees
+// an error rather than a well-formed scrape that lacks series. With
+// [WithTimeout] or [HTTPErrorOnError], where the status depends on how the
+// collection ends, the body is rendered whole in memory (in 80 KiB pieces)
+// before it is sent, with its Content-Length unless gzip compresses it on
+// the way.
 //
 // Collection errors are handled as [WithErrorHandling] says, by default by
 // serving what could be collected and logging the error. A panic in a
@@ -127,22 +142,33 @@ type handler struct {
 // deadline passed.
 var errScrapeTimeout = errors.New("prom: collecting metrics timed out")
 
+// errRenderPanicked marks a panic of the rendering itself, outside any
+// collector (the registry contains those).
+var errRenderPanicked = errors.New("prom: rendering metrics panicked")
+
+// streamChunk is the size of the pieces a scrape is rendered and sent in.
+// A body (compressed, when it is) no longer than this is sent whole, with
+// its Content-Length.
+const streamChunk = 64 << 10
+
 // gzipPool holds writers at BestSpeed: compression is most of a scrape's
-// cost, and the faster level keeps scrapes short and their buffers few.
+// cost, and the faster level keeps scrapes short. A writer holds about
+// 1 MiB of state, whatever the size of the scrapes it compresses.
 var gzipPool = sync.Pool{New: func() any {
 	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
 	return zw
 }}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	wrote := false // whether the response has begun
+	s := &scrapeResponse{w: w, head: r.Method == http.MethodHead, length: -1}
+	defer s.release()
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
 			h.logf("prom: metrics handler panicked: %v", p)
-			if !wrote {
+			if !s.started {
 				h.fail(w, http.StatusInternalServerError, "prom: internal error while serving metrics")
 			}
 		}
@@ -152,7 +178,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	f := NegotiateFormat(r.Header.Get("Accept"))
+	s.format = NegotiateFormat(r.Header.Get("Accept"))
+	s.gzip = acceptsGzip(r.Header.Get("Accept-Encoding"))
 	o := renderOptions{names: nameFilter(r), created: h.opts.created}
 	if h.inFlight != nil {
 		select {
@@ -162,101 +189,143 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if h.opts.timeout > 0 || h.opts.errors == HTTPErrorOnError {
+		h.serveWhole(s, r, o)
+	} else {
+		h.serveStreamed(s, r, o)
+	}
+}
 
+// serveStreamed renders the scrape in chunks straight into the response,
+// through gzip when the client asked for it, so that it holds a few small
+// buffers rather than the whole body. It serves ContinueOnError without a
+// timeout, where nothing that happens once the body has begun changes the
+// status.
+func (h *handler) serveStreamed(s *scrapeResponse, r *http.Request, o renderOptions) {
+	defer h.release()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	s.stop = cancel // a failed write stops the collection
+	out := s.body()
+	err := h.collect(ctx, s.format, o, func(p []byte) []byte {
+		out.Write(p)
+		return p[:0]
+	})
+	switch {
+	case s.panicked != nil:
+		panic(s.panicked) // the ResponseWriter's, as if it had panicked here
+	case s.err != nil:
+		return // the client is gone
+	case err != nil && h.collectionFailed(s, ctx, err):
+		return
+	}
+	s.end()
+}
+
+// serveWhole renders the whole scrape in memory before it answers, for the
+// modes where how the collection ends decides the status: WithTimeout
+// (503 at the deadline) and HTTPErrorOnError (500 on an error). The body
+// is held in pooled chunks, so that a large one needs no large buffer.
+func (h *handler) serveWhole(s *scrapeResponse, r *http.Request, o renderOptions) {
 	ctx := r.Context()
-	var buf *[]byte
+	var body *chunks
 	var err error
 	if h.opts.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, h.opts.timeout, errScrapeTimeout)
 		defer cancel()
-		buf, err = h.collectAsync(ctx, f, o)
+		body, err = h.collectAsync(ctx, s.format, o)
 	} else {
-		buf = getBuffer()
-		*buf, err = h.collect(ctx, (*buf)[:0], f, o)
+		body = new(chunks)
+		err = h.collect(ctx, s.format, o, body.take)
 		h.release()
 	}
-	if buf != nil {
-		defer putBuffer(buf)
+	if body != nil {
+		defer body.release()
 	}
-
-	if err != nil {
-		switch {
-		case ctx.Err() != nil && errors.Is(context.Cause(ctx), errScrapeTimeout):
-			msg := "prom: collecting metrics took longer than the timeout of " + h.opts.timeout.String()
-			h.logf("%s: %v", msg, err)
-			http.Error(w, msg, http.StatusServiceUnavailable)
-			return
-		case ctx.Err() != nil:
-			// The client went away or the server is shutting down: nobody
-			// is waiting for the metrics, and nothing went wrong here.
-			http.Error(w, "prom: scrape cancelled: "+context.Cause(ctx).Error(), http.StatusServiceUnavailable)
-			return
-		case h.opts.errors == HTTPErrorOnError:
-			h.logf("prom: error collecting metrics: %v", err)
-			http.Error(w, "prom: error collecting metrics:\n"+err.Error(), http.StatusInternalServerError)
-			return
-		default:
-			h.logf("prom: metrics collected with errors: %v", err)
-		}
-	}
-
-	hdr := w.Header()
-	hdr.Set("Content-Type", f.ContentType())
-	hdr.Add("Vary", "Accept")
-	hdr.Add("Vary", "Accept-Encoding")
-	body := *buf
-	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		zbuf := getBuffer()
-		defer putBuffer(zbuf)
-		*zbuf = gzipAppend((*zbuf)[:0], body)
-		body = *zbuf
-		hdr.Set("Content-Encoding", "gzip")
-	}
-	hdr.Set("Content-Length", strconv.Itoa(len(body)))
-	wrote = true
-	if r.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
+	if err != nil && h.collectionFailed(s, ctx, err) {
 		return
 	}
-	w.Write(body)
+	if !s.gzip {
+		s.length = body.n
+	}
+	out := s.body()
+	for _, b := range body.bufs {
+		out.Write(*b)
+	}
+	s.end()
 }
 
-// collect renders the registry, turning a panic into an error.
-func (h *handler) collect(ctx context.Context, dst []byte, f Format, o renderOptions) (out []byte, err error) {
-	out = dst
+// collectionFailed handles a collection error: it answers with an error
+// status and returns true, or logs the error and returns false when the
+// metrics are to be served anyway (ContinueOnError). Once part of the body
+// has been sent, a scrape cut short is aborted instead, so that the client
+// sees an error rather than a well-formed scrape that lacks series.
+func (h *handler) collectionFailed(s *scrapeResponse, ctx context.Context, err error) bool {
+	var code int
+	var msg string
+	switch {
+	case ctx.Err() != nil && errors.Is(context.Cause(ctx), errScrapeTimeout):
+		code, msg = http.StatusServiceUnavailable, "prom: collecting metrics took longer than the timeout of "+h.opts.timeout.String()
+		h.logf("%s: %v", msg, err)
+	case ctx.Err() != nil:
+		// The client went away or the server is shutting down: nobody
+		// is waiting for the metrics, and nothing went wrong here.
+		code, msg = http.StatusServiceUnavailable, "prom: scrape cancelled: "+context.Cause(ctx).Error()
+	case h.opts.errors == HTTPErrorOnError:
+		h.logf("prom: error collecting metrics: %v", err)
+		code, msg = http.StatusInternalServerError, "prom: error collecting metrics:\n"+err.Error()
+	case errors.Is(err, errRenderPanicked):
+		h.logf("%v", err)
+		code, msg = http.StatusInternalServerError, "prom: internal error while serving metrics"
+	default:
+		h.logf("prom: metrics collected with errors: %v", err)
+		return false
+	}
+	if s.started {
+		panic(http.ErrAbortHandler)
+	}
+	http.Error(s.w, msg, code)
+	return true
+}
+
+// collect renders the registry and hands the exposition to flush in
+// chunks (see renderChunked), turning a panic into an error.
+func (h *handler) collect(ctx context.Context, f Format, o renderOptions, flush func([]byte) []byte) (err error) {
+	buf := getBuffer()
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("prom: collecting metrics panicked: %v", p)
+			err = fmt.Errorf("%w: %v", errRenderPanicked, p)
 		}
 	}()
-	return h.reg.render(ctx, dst, f, o)
+	*buf, err = h.reg.renderChunked(ctx, (*buf)[:0], f, o, streamChunk, flush)
+	putBuffer(buf) // on a panic, left to the garbage collector
+	return err
 }
 
 // collectAsync collects in a goroutine and returns when it is done or when
 // ctx is, whichever comes first. An abandoned collection recycles its own
 // buffer and releases its in-flight place when it ends.
-func (h *handler) collectAsync(ctx context.Context, f Format, o renderOptions) (*[]byte, error) {
+func (h *handler) collectAsync(ctx context.Context, f Format, o renderOptions) (*chunks, error) {
 	type result struct {
-		buf *[]byte
-		err error
+		body *chunks
+		err  error
 	}
 	done := make(chan result)
 	abandoned := make(chan struct{})
 	go func() {
 		defer h.release()
-		buf := getBuffer()
-		var err error
-		*buf, err = h.collect(ctx, (*buf)[:0], f, o)
+		body := new(chunks)
+		err := h.collect(ctx, f, o, body.take)
 		select {
-		case done <- result{buf, err}:
+		case done <- result{body, err}:
 		case <-abandoned:
-			putBuffer(buf)
+			body.release()
 		}
 	}()
 	select {
 	case res := <-done:
-		return res.buf, res.err
+		return res.body, res.err
 	case <-ctx.Done():
 		close(abandoned)
 		return nil, context.Cause(ctx)
@@ -306,18 +375,6 @@ func nameFilter(r *http.Request) map[string]bool {
 	return m
 }
 
-// gzipAppend appends the gzip compression of p to dst.
-func gzipAppend(dst, p []byte) []byte {
-	zw := gzipPool.Get().(*gzip.Writer)
-	aw := appendWriter{b: dst}
-	zw.Reset(&aw)
-	zw.Write(p) // an appendWriter never fails
-	zw.Close()
-	zw.Reset(io.Discard) // drop the reference to aw's buffer
-	gzipPool.Put(zw)
-	return aw.b
-}
-
 // acceptsGzip reports whether an Accept-Encoding header allows gzip: gzip
 // listed with a q-value above 0, or else * with one.
 func acceptsGzip(header string) bool {
@@ -352,9 +409,141 @@ func qValue(params string) float64 {
 	return 1
 }
 
-type appendWriter struct{ b []byte }
+// scrapeResponse is where a scrape's body goes. It holds back the first
+// streamChunk bytes, so that a short body is sent whole with its
+// Content-Length, and streams the rest to the client as it comes; a HEAD
+// request's body is counted and not sent. The headers go out with the
+// first bytes, so that an error found before then can still be answered
+// with its status. A panic of the ResponseWriter is recovered and kept,
+// so that it does not unwind through the collection (whose recovery would
+// take it for a collector's); the handler raises it again.
+type scrapeResponse struct {
+	w      http.ResponseWriter
+	head   bool
+	format Format
+	gzip   bool
 
-func (w *appendWriter) Write(p []byte) (int, error) {
-	w.b = append(w.b, p...)
+	length   int                // the body's length when known in advance, else -1
+	zw       *gzip.Writer       // over the response, when gzip
+	pending  *[]byte            // the bytes held back, until started
+	n        int                // the body's bytes so far
+	started  bool               // the headers have gone to w
+	err      error              // the first failed write: later ones fail too
+	panicked any                // what w panicked with
+	stop     context.CancelFunc // called when a write fails; may be nil
+}
+
+// errWriterPanicked is the write error of a ResponseWriter that panicked.
+var errWriterPanicked = errors.New("prom: the ResponseWriter panicked")
+
+// body returns the writer for the body: s itself, or a pooled gzip writer
+// over it.
+func (s *scrapeResponse) body() io.Writer {
+	if !s.gzip {
+		return s
+	}
+	if s.zw == nil {
+		s.zw = gzipPool.Get().(*gzip.Writer)
+		s.zw.Reset(s)
+	}
+	return s.zw
+}
+
+func (s *scrapeResponse) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	s.n += len(p)
+	switch {
+	case s.head:
+		return len(p), nil
+	case s.started:
+	case s.pending == nil && len(p) <= streamChunk:
+		s.pending = getBuffer()
+		fallthrough
+	case s.pending != nil && len(*s.pending)+len(p) <= streamChunk:
+		*s.pending = append(*s.pending, p...)
+		return len(p), nil
+	default: // the body is longer than a chunk: stream it
+		s.start(s.length)
+		if s.pending != nil {
+			s.send(*s.pending)
+		}
+	}
+	s.send(p)
+	if s.err != nil {
+		return 0, s.err
+	}
 	return len(p), nil
+}
+
+// start sets the headers, with the Content-Length unless it is negative,
+// and marks the response begun.
+func (s *scrapeResponse) start(contentLength int) {
+	s.started = true
+	hdr := s.w.Header()
+	hdr.Set("Content-Type", s.format.ContentType())
+	hdr.Add("Vary", "Accept")
+	hdr.Add("Vary", "Accept-Encoding")
+	if s.gzip {
+		hdr.Set("Content-Encoding", "gzip")
+	}
+	if contentLength >= 0 {
+		hdr.Set("Content-Length", strconv.Itoa(contentLength))
+	}
+}
+
+// send writes p to the client.
+func (s *scrapeResponse) send(p []byte) {
+	if s.err != nil || len(p) == 0 {
+		return
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			s.panicked, s.err = v, errWriterPanicked
+			s.stopCollection()
+		}
+	}()
+	if _, err := s.w.Write(p); err != nil {
+		s.err = err
+		s.stopCollection()
+	}
+}
+
+func (s *scrapeResponse) stopCollection() {
+	if s.stop != nil {
+		s.stop()
+	}
+}
+
+// end completes the body: it ends the gzip stream and sends what is held
+// back, with the headers when they have not gone yet.
+func (s *scrapeResponse) end() {
+	if s.zw != nil {
+		s.zw.Close()
+	}
+	if !s.started && s.err == nil {
+		s.start(s.n)
+		if s.pending != nil {
+			s.send(*s.pending)
+		} else { // HEAD, or an empty body
+			s.w.WriteHeader(http.StatusOK)
+		}
+	}
+	if s.panicked != nil {
+		panic(s.panicked)
+	}
+}
+
+// release returns the pooled gzip writer and buffer.
+func (s *scrapeResponse) release() {
+	if s.zw != nil {
+		s.zw.Reset(io.Discard) // drop the reference to s
+		gzipPool.Put(s.zw)
+		s.zw = nil
+	}
+	if s.pending != nil {
+		putBuffer(s.pending)
+		s.pending = nil
+	}
 }

@@ -643,3 +643,312 @@ func TestHandlerConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// streamRegistry returns the fixture's metrics plus enough series (with
+// distinct values, so that gzip does not squeeze them below a chunk) that
+// every format's body, compressed or not, spans several streamChunks.
+func streamRegistry(t testing.TB) *Registry {
+	reg := fixture(t)
+	for f := range 60 {
+		c := Must(NewCounter("stream_"+strconv.Itoa(f)+"_total", "Streamed.", WithRegistry(reg), WithLabelNames("series")))
+		for s := range 200 {
+			c.WithValues("s" + strconv.Itoa(s)).Add(float64(f*1000+s) * 1.37)
+		}
+	}
+	h := Must(NewHistogram("stream_seconds", "Streamed histogram.", WithRegistry(reg), WithLabelNames("series")))
+	for s := range 50 {
+		h.WithValues("s" + strconv.Itoa(s)).Observe(float64(s) / 7)
+	}
+	return reg
+}
+
+// TestRenderChunked checks that a registry rendered in chunks of any size
+// is the same bytes as rendered whole, in every format, whether the buffer
+// is reused or each chunk kept (as chunks does), and that no chunk but the
+// last is shorter than asked.
+func TestRenderChunked(t *testing.T) {
+	ctx := context.Background()
+	for _, reg := range []*Registry{fixture(t), streamRegistry(t)} {
+		for _, f := range formats() {
+			want, err := reg.render(ctx, nil, f, renderOptions{created: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, chunk := range []int{1, 7, 100, 4096, streamChunk, len(want) + 1} {
+				var got []byte
+				var pieces []int
+				buf, err := reg.renderChunked(ctx, nil, f, renderOptions{created: true}, chunk, func(p []byte) []byte {
+					got = append(got, p...)
+					pieces = append(pieces, len(p))
+					return p[:0]
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(buf) != 0 {
+					t.Errorf("%v, chunk %d: %d bytes left in the buffer", f, chunk, len(buf))
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("%v, chunk %d: the chunks (%d bytes) differ from the whole rendering (%d bytes)", f, chunk, len(got), len(want))
+				}
+				var kept chunks
+				if _, err := reg.renderChunked(ctx, nil, f, renderOptions{created: true}, chunk, kept.take); err != nil {
+					t.Fatal(err)
+				}
+				var joined []byte
+				for _, b := range kept.bufs {
+					joined = append(joined, *b...)
+				}
+				if !bytes.Equal(joined, want) || kept.n != len(want) {
+					t.Errorf("%v, chunk %d: the chunks kept (%d bytes, counted %d) differ from the whole rendering (%d bytes)", f, chunk, len(joined), kept.n, len(want))
+				}
+				kept.release()
+				for i, n := range pieces[:max(len(pieces)-1, 0)] {
+					if n < chunk {
+						t.Errorf("%v, chunk %d: piece %d of %d bytes", f, chunk, i, n)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestHandlerStreamed checks that a body longer than a chunk is streamed,
+// without Content-Length, and decodes to exactly what is rendered whole,
+// in every format, with gzip or not; that the modes which render whole
+// before answering send the same, with its Content-Length unless it is
+// compressed as it goes; and that HEAD gives the GET body's length.
+func TestHandlerStreamed(t *testing.T) {
+	reg := streamRegistry(t)
+	streamed := Handler(reg)
+	whole := Handler(reg, WithErrorHandling(HTTPErrorOnError))
+	timed := Handler(reg, WithTimeout(time.Minute))
+	for _, f := range formats() {
+		want, err := reg.Append(context.Background(), nil, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, gz := range []bool{false, true} {
+			t.Run(f.String()+" gzip "+strconv.FormatBool(gz), func(t *testing.T) {
+				hdr := http.Header{"Accept": {f.ContentType()}}
+				if gz {
+					hdr.Set("Accept-Encoding", "gzip")
+				}
+				for name, h := range map[string]http.Handler{"streamed": streamed, "HTTPErrorOnError": whole, "WithTimeout": timed} {
+					rec := serve(h, http.MethodGet, "/metrics", hdr)
+					if rec.Code != http.StatusOK {
+						t.Fatalf("%s: status %d", name, rec.Code)
+					}
+					wantCL := "" // streamed
+					if name != "streamed" && !gz {
+						wantCL = strconv.Itoa(len(want))
+					}
+					if cl := rec.Header().Get("Content-Length"); cl != wantCL {
+						t.Errorf("%s: Content-Length %q on a body of %d bytes, want %q", name, cl, rec.Body.Len(), wantCL)
+					}
+					if got := rec.Header().Get("Content-Type"); got != f.ContentType() {
+						t.Errorf("%s: Content-Type %q", name, got)
+					}
+					body := rec.Body.Bytes()
+					if gz {
+						if ce := rec.Header().Get("Content-Encoding"); ce != "gzip" {
+							t.Fatalf("%s: Content-Encoding %q", name, ce)
+						}
+						body = []byte(gunzip(t, body))
+					}
+					if !bytes.Equal(body, want) {
+						t.Errorf("%s: the body (%d bytes) differs from Append's (%d bytes)", name, len(body), len(want))
+					}
+					head := serve(h, http.MethodHead, "/metrics", hdr)
+					if got, want := head.Header().Get("Content-Length"), strconv.Itoa(rec.Body.Len()); got != want || head.Body.Len() != 0 {
+						t.Errorf("%s: HEAD: Content-Length %s, body %d bytes; want %s and none", name, got, head.Body.Len(), want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestHandlerErrorsOnLargeBody checks the error modes on a body longer
+// than a chunk: HTTPErrorOnError still answers 500 and nothing else, and
+// ContinueOnError serves the rest whole and logs the error.
+func TestHandlerErrorsOnLargeBody(t *testing.T) {
+	reg := streamRegistry(t)
+	reg.MustRegister(collectorFunc{names: []string{"broken"}, fn: func(context.Context, *MetricWriter) error {
+		return errors.New("backend unreachable")
+	}})
+	gz := http.Header{"Accept-Encoding": {"gzip"}}
+
+	l, logged := bufLogger()
+	rec := serve(Handler(reg, WithErrorHandling(HTTPErrorOnError), WithErrorLog(l)), http.MethodGet, "/metrics", gz)
+	if rec.Code != http.StatusInternalServerError || rec.Header().Get("Content-Encoding") != "" ||
+		!strings.Contains(rec.Body.String(), "backend unreachable") || strings.Contains(rec.Body.String(), "stream_") {
+		t.Errorf("HTTPErrorOnError: status %d, Content-Encoding %q:\n%.300s", rec.Code, rec.Header().Get("Content-Encoding"), rec.Body)
+	}
+	if !strings.Contains(logged.String(), "backend unreachable") {
+		t.Errorf("HTTPErrorOnError: log %q lacks the error", logged)
+	}
+
+	l, logged = bufLogger()
+	rec = serve(Handler(reg, WithErrorLog(l)), http.MethodGet, "/metrics", gz)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("ContinueOnError: status %d", rec.Code)
+	}
+	body := gunzip(t, rec.Body.Bytes())
+	if !strings.Contains(body, "stream_59_total{series=\"s199\"}") || !strings.Contains(body, "stream_seconds_count") {
+		t.Errorf("ContinueOnError: the body lacks series:\n%.300s", body)
+	}
+	if !strings.Contains(logged.String(), "backend unreachable") {
+		t.Errorf("ContinueOnError: log %q lacks the error", logged)
+	}
+}
+
+// blockingGaugeFunc registers in streamRegistry's reg a gauge function
+// that blocks its scrape until released, with 57 of its 60 counter families
+// (more than a chunk, compressed or not) before it and the rest after: a
+// streamed scrape stops there with its body begun.
+func blockingGaugeFunc(reg *Registry) (entered, release chan struct{}) {
+	entered, release = make(chan struct{}, 1), make(chan struct{})
+	Must(NewGaugeFunc("stream_7_blocking", "Blocks the scrape.", func() float64 {
+		entered <- struct{}{}
+		<-release
+		return 1
+	}, WithRegistry(reg)))
+	return entered, release
+}
+
+// TestHandlerAbortsCutStream checks that a streamed scrape whose context
+// ends after the body has begun is aborted with http.ErrAbortHandler, so
+// that the client does not take what it got for a whole scrape, and that
+// nothing is logged for it.
+func TestHandlerAbortsCutStream(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		reg := streamRegistry(t)
+		entered, release := blockingGaugeFunc(reg)
+		l, logged := bufLogger()
+		h := Handler(reg, WithErrorLog(l))
+		ctx, cancel := context.WithCancel(context.Background())
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil).WithContext(ctx)
+		if gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		rec := httptest.NewRecorder()
+		panicked := make(chan any, 1)
+		go func() {
+			defer func() { panicked <- recover() }()
+			h.ServeHTTP(rec, req)
+		}()
+		waitFor(t, entered, "the scrape to reach the blocking family")
+		if rec.Body.Len() == 0 || rec.Header().Get("Content-Length") != "" {
+			t.Errorf("gzip %v: %d bytes sent, Content-Length %q before the blocking family; want a streamed body begun", gz, rec.Body.Len(), rec.Header().Get("Content-Length"))
+		}
+		cancel()
+		close(release)
+		if p := waitFor(t, panicked, "ServeHTTP to return"); p != http.ErrAbortHandler {
+			t.Errorf("gzip %v: ServeHTTP ended with %v, want a panic with http.ErrAbortHandler", gz, p)
+		}
+		if logged.String() != "" {
+			t.Errorf("gzip %v: a cancelled scrape was logged: %q", gz, logged)
+		}
+	}
+}
+
+// TestHandlerStreamClientGone runs streamed gzip scrapes over HTTP whose
+// clients go away in the middle of the body: the handlers end, nothing
+// leaks and the server goes on serving whole scrapes.
+func TestHandlerStreamClientGone(t *testing.T) {
+	reg := streamRegistry(t)
+	entered, release := blockingGaugeFunc(reg)
+	l, logged := bufLogger()
+	srv := httptest.NewServer(Handler(reg, WithErrorLog(l), WithMaxRequestsInFlight(1)))
+	defer srv.Close()
+	for range 3 {
+		g := checkGoroutines()
+		tr := &http.Transport{}
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("status %d, Content-Encoding %q", resp.StatusCode, resp.Header.Get("Content-Encoding"))
+		}
+		if _, err := io.ReadFull(resp.Body, make([]byte, 1000)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, entered, "the scrape to reach the blocking family")
+		cancel() // the client goes away with the body half read
+		resp.Body.Close()
+		tr.CloseIdleConnections()
+		release <- struct{}{}
+		g.verify(t) // the handler has returned
+	}
+	close(release)
+	// With WithMaxRequestsInFlight(1), every abandoned scrape gave its
+	// place back.
+	rec := serve(srv.Config.Handler, http.MethodGet, "/metrics", nil)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "stream_7_blocking 1\n") {
+		t.Errorf("scrape after the disconnects: status %d, stream_7_blocking 1 missing", rec.Code)
+	}
+	if logged.String() != "" {
+		t.Errorf("clients going away were logged: %q", logged)
+	}
+}
+
+// TestBufferPoolBound checks that buffers grown past maxPooledBuffer are
+// not pooled.
+func TestBufferPoolBound(t *testing.T) {
+	big := make([]byte, 0, maxPooledBuffer+1)
+	putBuffer(&big)
+	for range 100 {
+		if b := getBuffer(); cap(*b) > maxPooledBuffer {
+			t.Fatalf("the pool returned a buffer of %d bytes", cap(*b))
+		}
+	}
+}
+
+// BenchmarkHandlerLoopback serves 100,000 series (the load test's
+// registry) over loopback to 4 scrapers per CPU at once, streamed (the
+// default) and rendered whole first (HTTPErrorOnError), with and without
+// gzip; the client reads and drops the body.
+func BenchmarkHandlerLoopback(b *testing.B) {
+	reg := NewRegistry()
+	for f := range loadFamilies {
+		c := Must(NewCounter("load_f"+strconv.Itoa(f)+"_total", "A counter.", WithRegistry(reg), WithLabelNames("series")))
+		for s := range loadSeries {
+			c.WithValues("s" + strconv.Itoa(s)).Add(float64(s * f))
+		}
+	}
+	for _, gz := range []bool{false, true} {
+		for _, mode := range []struct {
+			name string
+			opts []HandlerOption
+		}{
+			{"streamed", nil},
+			{"whole", []HandlerOption{WithErrorHandling(HTTPErrorOnError)}},
+		} {
+			b.Run("gzip="+strconv.FormatBool(gz)+"/"+mode.name, func(b *testing.B) {
+				srv := httptest.NewServer(Handler(reg, mode.opts...))
+				defer srv.Close()
+				tr := &http.Transport{DisableCompression: !gz, MaxIdleConnsPerHost: 16}
+				defer tr.CloseIdleConnections()
+				client := &http.Client{Transport: tr}
+				b.SetParallelism(4)
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						resp, err := client.Get(srv.URL)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+				})
+			})
+		}
+	}
+}

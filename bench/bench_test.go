@@ -54,11 +54,11 @@ func vmName(name, method, code string) string {
 	return fmt.Sprintf("%s{method=%q,code=%q}", name, method, code)
 }
 
-// newVMSet returns a fresh vm Set that is emptied when the benchmark ends:
-// vm keeps its summaries in a global list for window rotation.
-func newVMSet(b *testing.B) *vm.Set {
+// newVMSet returns a fresh vm Set that is emptied when the benchmark (or
+// test) ends: vm keeps its summaries in a global list for window rotation.
+func newVMSet(tb testing.TB) *vm.Set {
 	set := vm.NewSet()
-	b.Cleanup(set.UnregisterAllMetrics)
+	tb.Cleanup(set.UnregisterAllMetrics)
 	return set
 }
 

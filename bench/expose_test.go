@@ -76,8 +76,8 @@ func setupCGExpose() *prometheus.Registry {
 	return reg
 }
 
-func setupVMExpose(b *testing.B) *vm.Set {
-	set := newVMSet(b)
+func setupVMExpose(tb testing.TB) *vm.Set {
+	set := newVMSet(tb)
 	for f := range exposeFamilies {
 		name := exposeCounterName(f)
 		for m, method := range exposeMethods {

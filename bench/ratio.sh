@@ -19,6 +19,8 @@
 #   Expose10k    (no v):   prom, clientgolang, vm_metadata (all write HELP
 #                          and TYPE)
 #                v=nometa: vm (its default: no HELP/TYPE lines)
+#   Expose10kHandlerGzip   the same, through each library's HTTP handler
+#                          with gzip
 # BENCHSTAT overrides the benchstat binary (default: benchstat on PATH, else
 # $(go env GOPATH)/bin/benchstat).
 set -eu
@@ -56,8 +58,9 @@ awk '
 	if (base == "BenchmarkLabelledInc" && sub_ == "vm") variant = "values"
 	if (base == "BenchmarkLabelledInc" && sub_ == "vm_sprintf") variant = "map"
 	if (base == "BenchmarkLabelledIncParallel" && sub_ == "vm") variant = "values"
-	if (base == "BenchmarkExpose10k" && sub_ == "vm") variant = "nometa"
-	if (base == "BenchmarkExpose10k" && sub_ == "vm_metadata") variant = ""
+	expose = base == "BenchmarkExpose10k" || base == "BenchmarkExpose10kHandlerGzip"
+	if (expose && sub_ == "vm") variant = "nometa"
+	if (expose && sub_ == "vm_metadata") variant = ""
 	new = base
 	if (variant != "") new = new "/v=" variant
 	new = new "/lib=" lib "/cpu=" cpu
