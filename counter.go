@@ -160,19 +160,16 @@ func (c *Counter) Inc() {
 		return
 	}
 	s := &c.f.inline
-	if old := s.ints.Load(); !s.ints.CompareAndSwap(old, old+1) {
+	if old := s.ints.Load(); s.ints.Add(1) != old+1 {
 		c.contended()
 	}
 }
 
-// contended stripes the unlabelled series after a lost race and counts
-// the increment that lost it.
+// contended stripes the unlabelled series once Inc has seen another
+// goroutine increment it between its load and its add.
 //
 //go:noinline
-func (c *Counter) contended() {
-	c.cells.CompareAndSwap(nil, new(counterCells))
-	c.cells.Load()[0].n.Add(1)
-}
+func (c *Counter) contended() { c.cells.CompareAndSwap(nil, new(counterCells)) }
 
 // Add adds v to the unlabelled series; see [CounterSeries.Add].
 func (c *Counter) Add(v float64) { c.unlabelled().Add(v) }
