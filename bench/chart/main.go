@@ -45,7 +45,8 @@ type row struct {
 	ns   map[string]float64
 }
 
-// medians reads go test -bench output and returns the median ns/op of each
+// medians reads go test -bench output and returns the median ns/op (B/series
+// for the memory benchmarks) of each
 // Benchmark<Op>/<lib> (variants as <lib>_<variant> become rows of their own,
 // matched by variant across libraries where they share it).
 func medians(r io.Reader, cpu int) ([]row, error) {
@@ -76,7 +77,13 @@ func medians(r io.Reader, cpu int) ([]row, error) {
 		if variant != "" {
 			name += " " + variant
 		}
-		v, err := strconv.ParseFloat(f[2], 64)
+		// Memory benchmarks are charted by their B/series, not their time.
+		value := f[2]
+		if j := slices.Index(f, "B/series"); j > 0 {
+			value = f[j-1]
+			name += " (B/series)"
+		}
+		v, err := strconv.ParseFloat(value, 64)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", f[0], err)
 		}
@@ -117,7 +124,7 @@ func draw(w io.Writer, rows []row) error {
 	height := 40 + len(rows)*(2*barH+gap) + 30
 	b := &strings.Builder{}
 	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`+"\n", left+width+20, height)
-	fmt.Fprintf(b, `<text x="%d" y="16" font-size="13">Time per operation of each peer relative to prom (prom = 1; longer bar = prom faster)</text>`+"\n", 10)
+	fmt.Fprintf(b, `<text x="%d" y="16" font-size="13">Time per operation (bytes for the B/series rows) of each peer relative to prom (prom = 1; longer bar = prom better)</text>`+"\n", 10)
 	for _, t := range []float64{0.1, 0.5, 1, 2, 10, 100} {
 		fmt.Fprintf(b, `<line x1="%.1f" y1="30" x2="%.1f" y2="%d" stroke="%s"/><text x="%.1f" y="%d" text-anchor="middle">%g×</text>`+"\n",
 			x(t), x(t), height-25, map[bool]string{true: "#000", false: "#ddd"}[t == 1], x(t), height-10, t)
