@@ -3,12 +3,16 @@ package httpmetrics_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -867,3 +871,69 @@ type nopWriter struct{}
 func (nopWriter) Header() http.Header         { return http.Header{} }
 func (nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (nopWriter) WriteHeader(int)             {}
+
+// TestNoGoroutineLeak sends every kind of request through the middleware
+// (plain, panicking, streamed, hijacked, abandoned by the client), closes
+// the server, and checks that the goroutine count falls back to where it
+// was: the middleware starts nothing that outlives a request.
+func TestNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	mw, reg := newMiddleware(t)
+	mux := usersMux()
+	mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	mux.HandleFunc("GET /stream", func(w http.ResponseWriter, r *http.Request) {
+		for range 3 {
+			io.WriteString(w, "chunk\n")
+			http.NewResponseController(w).Flush()
+		}
+	})
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n")
+		brw.Flush()
+	})
+	srv := httptest.NewUnstartedServer(mw.Wrap(mux))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the panics are expected
+	srv.Start()
+	client := &http.Client{Transport: &http.Transport{}}
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := []string{"/users/7", "/panic", "/stream", "/nowhere", "/ws", "/slow"}[i%6]
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+			if resp, err := client.Do(req); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	client.CloseIdleConnections()
+	srv.Close()
+	if n := requests(t, reg, "GET", "/slow"); n == 0 {
+		t.Error("no abandoned request was counted")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutine leak: %d goroutines, %d before\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	wantValue(t, "in flight", inFlight(t, reg), 0)
+}
