@@ -41,19 +41,29 @@ func TestZeroAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocs; want 0", tt.name, n)
 		}
 	}
-	// A scrape allocates per family at most, never per series.
+	// A scrape allocates per family at most, never per series, in every
+	// format, label values that need escaping included.
+	formats := []Format{FormatText, FormatOpenMetrics, FormatProtobuf}
+	scrapeAllocs := func() []float64 {
+		var n []float64
+		for _, f := range formats {
+			buf, _ := reg.Append(context.Background(), nil, f)
+			n = append(n, testing.AllocsPerRun(20, func() { buf, _ = reg.Append(context.Background(), buf[:0], f) }))
+		}
+		return n
+	}
 	for i := range 300 {
 		c.WithValues(itoa(i), "200").Inc()
 	}
-	buf, _ := reg.Append(context.Background(), nil, FormatText)
-	small := testing.AllocsPerRun(20, func() { buf, _ = reg.Append(context.Background(), buf[:0], FormatText) })
+	small := scrapeAllocs()
 	for i := range 3000 {
 		c.WithValues(itoa(i), "500").Inc()
-		h.WithValues(itoa(i), "500").Observe(1)
+		h.WithValues(itoa(i), "quo\"te\\back\nline").Observe(1)
 	}
-	buf, _ = reg.Append(context.Background(), nil, FormatText)
-	large := testing.AllocsPerRun(20, func() { buf, _ = reg.Append(context.Background(), buf[:0], FormatText) })
-	if large > small {
-		t.Errorf("a scrape of 6300 series allocates %v times, of 300 series %v: allocations grow with series", large, small)
+	large := scrapeAllocs()
+	for i, f := range formats {
+		if large[i] > small[i] {
+			t.Errorf("%v: a scrape of 6300 series allocates %v times, of 300 series %v: allocations grow with series", f, large[i], small[i])
+		}
 	}
 }

@@ -42,7 +42,7 @@ func (t Type) String() string {
 // Labels is one series' label set, ready for every encoder. It is kept
 // small, as every series holds one: the names are shared by the series that
 // have the same ones, and the values are not kept apart from Text, which
-// holds them escaped; see Each and EqualValues.
+// holds them escaped; see Values and EqualValues.
 type Labels struct {
 	// Text is the set rendered for the text formats, escaped and without
 	// braces: `a="x",b="y"`. Empty for the empty set.
@@ -84,15 +84,13 @@ func (l *Labels) Names() []string {
 	return *l.names
 }
 
-// Each calls f with each label's name and value, in order. A value is a
-// substring of Text unless it was escaped there, when it is unescaped into
-// a new string.
-func (l *Labels) Each(f func(name, value string)) {
+// eachEscaped calls f with each label's name and value as escaped in Text.
+func (l *Labels) eachEscaped(f func(name, escaped string)) {
 	pos := 0
 	for _, n := range l.Names() {
 		pos += len(n) + 2 // name="
 		end := valueEnd(l.Text, pos)
-		f(n, unescapeValue(l.Text[pos:end]))
+		f(n, l.Text[pos:end])
 		pos = end + 2 // ",
 	}
 }
@@ -100,7 +98,7 @@ func (l *Labels) Each(f func(name, value string)) {
 // Values returns the label values, in the order of Names. It allocates.
 func (l *Labels) Values() []string {
 	vals := make([]string, 0, len(l.Names()))
-	l.Each(func(_, v string) { vals = append(vals, v) })
+	l.eachEscaped(func(_, e string) { vals = append(vals, unescapeValue(e)) })
 	return vals
 }
 
@@ -171,7 +169,11 @@ func unescapeValue(e string) string {
 	if strings.IndexByte(e, '\\') < 0 {
 		return e
 	}
-	b := make([]byte, 0, len(e))
+	return string(appendUnescaped(make([]byte, 0, len(e)), e))
+}
+
+// appendUnescaped appends e with AppendLabelValue's escaping undone.
+func appendUnescaped(b []byte, e string) []byte {
 	for i := 0; i < len(e); i++ {
 		c := e[i]
 		if c == '\\' && i+1 < len(e) {
@@ -182,7 +184,19 @@ func unescapeValue(e string) string {
 		}
 		b = append(b, c)
 	}
-	return string(b)
+	return b
+}
+
+// unescapedLen returns the length of e with its escaping undone.
+func unescapedLen(e string) int {
+	n := len(e)
+	for i := 0; i < len(e); i++ {
+		if e[i] == '\\' && i+1 < len(e) {
+			i++
+			n--
+		}
+	}
+	return n
 }
 
 // Exemplar is an example observation attached to a counter or a bucket.

@@ -96,7 +96,7 @@ func (p *Protobuf) closeFamily() {
 // its length placeholder.
 func (p *Protobuf) startMetric(l *Labels) int {
 	at := openLen(&p.Buf, fFamilyMetric)
-	l.Each(func(n, v string) { p.Buf = appendLabelPair(p.Buf, fMetricLabel, n, v) })
+	l.eachEscaped(func(n, e string) { p.Buf = appendLabelPair(p.Buf, fMetricLabel, n, e) })
 	return at
 }
 
@@ -196,11 +196,15 @@ func appendString(b []byte, field int, s string) []byte {
 	return append(b, s...)
 }
 
-func appendLabelPair(b []byte, field int, name, value string) []byte {
+// appendLabelPair appends a LabelPair whose value is given escaped as in
+// Labels.Text, unescaping it on the way without an allocation.
+func appendLabelPair(b []byte, field int, name, escaped string) []byte {
+	n := unescapedLen(escaped)
 	b = appendTag(b, field, wireLen)
-	b = binary.AppendUvarint(b, uint64(1+uvarintLen(len(name))+len(name)+1+uvarintLen(len(value))+len(value)))
+	b = binary.AppendUvarint(b, uint64(1+uvarintLen(len(name))+len(name)+1+uvarintLen(n)+n))
 	b = appendString(b, fLabelName, name)
-	return appendString(b, fLabelValue, value)
+	b = binary.AppendUvarint(appendTag(b, fLabelValue, wireLen), uint64(n))
+	return appendUnescaped(b, escaped)
 }
 
 func appendExemplarMsg(b []byte, field int, ex *Exemplar) []byte {
@@ -208,7 +212,7 @@ func appendExemplarMsg(b []byte, field int, ex *Exemplar) []byte {
 		return b
 	}
 	at := openLen(&b, field)
-	ex.Labels.Each(func(n, v string) { b = appendLabelPair(b, fExemplarLabel, n, v) })
+	ex.Labels.eachEscaped(func(n, e string) { b = appendLabelPair(b, fExemplarLabel, n, e) })
 	b = appendDouble(b, fExemplarValue, ex.Value)
 	b = appendTimestamp(b, fExemplarTime, ex.Timestamp)
 	return closeLen(b, at)
