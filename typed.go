@@ -15,60 +15,52 @@ import (
 // fields in place and takes the positional path (WithValues), so a hit
 // neither reflects nor allocates.
 
-// labelFields is what a label struct type gives a metric: its label names
-// and the byte offsets of the string fields that hold their values.
-type labelFields struct {
-	names   []string
-	offsets []uintptr
-}
-
 // newLabelFields checks a label struct type for metric, whose label name
 // reserved (le, quantile) is reserved and whose constant labels are
-// constLabels, and returns its label names and field offsets. Every error
-// names the type, and the field where there is one.
-func newLabelFields(typ reflect.Type, metric, reserved string, constLabels Labels) (labelFields, error) {
-	var lf labelFields
+// constLabels, and returns its label names, one per field in order. Every
+// error names the type, and the field where there is one.
+func newLabelFields(typ reflect.Type, metric, reserved string, constLabels Labels) ([]string, error) {
+	var names []string
 	if typ.Kind() != reflect.Struct {
-		return lf, errorf(ErrInvalidLabels, "metric %q: label type %v is a %v, not a struct", metric, typ, typ.Kind())
+		return nil, errorf(ErrInvalidLabels, "metric %q: label type %v is a %v, not a struct", metric, typ, typ.Kind())
 	}
 	if typ.NumField() == 0 {
-		return lf, errorf(ErrInvalidLabels, "metric %q: label type %v has no fields", metric, typ)
+		return nil, errorf(ErrInvalidLabels, "metric %q: label type %v has no fields", metric, typ)
 	}
 	for i := range typ.NumField() {
 		f := typ.Field(i)
 		where := fmt.Sprintf("field %s of label type %v", f.Name, typ)
 		switch {
 		case f.Anonymous:
-			return lf, errorf(ErrInvalidLabels, "metric %q: %s is embedded; label fields must be named", metric, where)
+			return nil, errorf(ErrInvalidLabels, "metric %q: %s is embedded; label fields must be named", metric, where)
 		case f.Name == "_":
 			// Blank fields take no part in ==, so they could not tell
 			// two label sets apart.
-			return lf, errorf(ErrInvalidLabels, "metric %q: %s is blank; label fields must be named", metric, where)
+			return nil, errorf(ErrInvalidLabels, "metric %q: %s is blank; label fields must be named", metric, where)
 		case f.Type.Kind() != reflect.String:
-			return lf, errorf(ErrInvalidLabels, "metric %q: %s has type %v; label fields must be strings", metric, where, f.Type)
+			return nil, errorf(ErrInvalidLabels, "metric %q: %s has type %v; label fields must be strings", metric, where, f.Type)
 		}
 		name, ok := f.Tag.Lookup("label")
 		if !ok {
 			name = snakeCase(f.Name)
 		}
 		if err := checkLabelName(metric, name, reserved); err != nil {
-			return lf, fmt.Errorf("%w (%s)", err, where)
+			return nil, fmt.Errorf("%w (%s)", err, where)
 		}
-		if j := slices.Index(lf.names, name); j >= 0 {
-			return lf, errorf(ErrInvalidLabels, "metric %q: label name %q of %s is also that of field %s", metric, name, where, typ.Field(j).Name)
+		if j := slices.Index(names, name); j >= 0 {
+			return nil, errorf(ErrInvalidLabels, "metric %q: label name %q of %s is also that of field %s", metric, name, where, typ.Field(j).Name)
 		}
 		if _, ok := constLabels[name]; ok {
-			return lf, errorf(ErrInvalidLabels, "metric %q: label name %q of %s is also a constant label", metric, name, where)
+			return nil, errorf(ErrInvalidLabels, "metric %q: label name %q of %s is also a constant label", metric, name, where)
 		}
 		if want := uintptr(i) * unsafe.Sizeof(""); f.Offset != want {
 			// Never seen: strings are word-aligned, so string fields pack
 			// like an array. values relies on it.
-			return lf, errorf(ErrInvalidLabels, "metric %q: %s is at offset %d, not %d: the fields are not laid out as an array of strings", metric, where, f.Offset, want)
+			return nil, errorf(ErrInvalidLabels, "metric %q: %s is at offset %d, not %d: the fields are not laid out as an array of strings", metric, where, f.Offset, want)
 		}
-		lf.names = append(lf.names, name)
-		lf.offsets = append(lf.offsets, f.Offset)
+		names = append(names, name)
 	}
-	return lf, nil
+	return names, nil
 }
 
 // snakeCase turns a Go field name into a label name: StatusCode becomes
@@ -97,15 +89,14 @@ func snakeCase(s string) string {
 // labelStruct is the machinery the typed metrics share: it reads a label
 // set of type L into positional values and looks them up in the family f.
 type labelStruct[L comparable, T any, PT seriesPtr[T]] struct {
-	f       *family[T, PT]
-	offsets []uintptr // of L's fields, in order: the order of the label names
+	f *family[T, PT] // its declared label names are L's, one per field
 }
 
 // newTyped makes a typed metric: it checks L, calls ctor (NewCounter, ...)
 // with WithLabelNames(L's label names) added to opts, and hands the metric
-// and L's field offsets to wrap.
+// to wrap.
 func newTyped[L comparable, M, X any](name, help, reserved string, opts []Option,
-	ctor func(string, string, ...Option) (M, error), wrap func(M, []uintptr) X,
+	ctor func(string, string, ...Option) (M, error), wrap func(M) X,
 ) (X, error) {
 	var zero X
 	typ := reflect.TypeFor[L]()
@@ -113,20 +104,20 @@ func newTyped[L comparable, M, X any](name, help, reserved string, opts []Option
 	if o.labelNames != nil {
 		return zero, errorf(ErrInvalidLabels, "metric %q: WithLabelNames is not allowed: the label names come from the struct type %v", name, typ)
 	}
-	lf, err := newLabelFields(typ, name, reserved, o.constLabels)
+	names, err := newLabelFields(typ, name, reserved, o.constLabels)
 	if err != nil {
 		return zero, err
 	}
-	m, err := ctor(name, help, append(slices.Clip(opts), WithLabelNames(lf.names...))...)
+	m, err := ctor(name, help, append(slices.Clip(opts), WithLabelNames(names...))...)
 	if err != nil {
 		return zero, err
 	}
-	return wrap(m, lf.offsets), nil
+	return wrap(m), nil
 }
 
 // values returns the label values of *l, in place: a struct whose fields
 // are all strings is laid out as an array of strings (newLabelFields checks
-// that the offsets say so), so the slice is *l's own memory. Nothing is
+// that the field offsets say so), so the slice is *l's own memory. Nothing is
 // copied or allocated, and the lookups only read the slice.
 //
 // This is the one use of unsafe. It is sound because the layout was taken
@@ -135,7 +126,7 @@ func newTyped[L comparable, M, X any](name, help, reserved string, opts []Option
 // underlying type is string, laid out as a string), and the slice covers
 // exactly the value *l.
 func (s *labelStruct[L, T, PT]) values(l *L) []string {
-	return unsafe.Slice((*string)(unsafe.Pointer(l)), len(s.offsets))
+	return unsafe.Slice((*string)(unsafe.Pointer(l)), len(s.f.schema.declared))
 }
 
 // bind returns the series for l, creating it on first use, or the
@@ -191,8 +182,8 @@ type CounterOf[L comparable] struct {
 // labels come from L alone, so passing WithLabelNames is an error; every
 // other option works as for NewCounter.
 func NewCounterOf[L comparable](name, help string, opts ...Option) (*CounterOf[L], error) {
-	return newTyped[L](name, help, "", opts, NewCounter, func(c *Counter, offsets []uintptr) *CounterOf[L] {
-		return &CounterOf[L]{c, labelStruct[L, CounterSeries, *CounterSeries]{&c.f, offsets}}
+	return newTyped[L](name, help, "", opts, NewCounter, func(c *Counter) *CounterOf[L] {
+		return &CounterOf[L]{c, labelStruct[L, CounterSeries, *CounterSeries]{&c.f}}
 	})
 }
 
@@ -223,8 +214,8 @@ type GaugeOf[L comparable] struct {
 // NewGaugeOf creates a gauge whose label names are the fields of L; see
 // [NewCounterOf] for the rules, and [NewGauge] for the options.
 func NewGaugeOf[L comparable](name, help string, opts ...Option) (*GaugeOf[L], error) {
-	return newTyped[L](name, help, "", opts, NewGauge, func(g *Gauge, offsets []uintptr) *GaugeOf[L] {
-		return &GaugeOf[L]{g, labelStruct[L, GaugeSeries, *GaugeSeries]{&g.f, offsets}}
+	return newTyped[L](name, help, "", opts, NewGauge, func(g *Gauge) *GaugeOf[L] {
+		return &GaugeOf[L]{g, labelStruct[L, GaugeSeries, *GaugeSeries]{&g.f}}
 	})
 }
 
@@ -254,8 +245,8 @@ type HistogramOf[L comparable] struct {
 // L; see [NewCounterOf] for the rules, and [NewHistogram] for the options.
 // The label name le is reserved.
 func NewHistogramOf[L comparable](name, help string, opts ...Option) (*HistogramOf[L], error) {
-	return newTyped[L](name, help, "le", opts, NewHistogram, func(h *Histogram, offsets []uintptr) *HistogramOf[L] {
-		return &HistogramOf[L]{h, labelStruct[L, HistogramSeries, *HistogramSeries]{&h.f, offsets}}
+	return newTyped[L](name, help, "le", opts, NewHistogram, func(h *Histogram) *HistogramOf[L] {
+		return &HistogramOf[L]{h, labelStruct[L, HistogramSeries, *HistogramSeries]{&h.f}}
 	})
 }
 
@@ -285,8 +276,8 @@ type SummaryOf[L comparable] struct {
 // see [NewCounterOf] for the rules, and [NewSummary] for the options. The
 // label name quantile is reserved.
 func NewSummaryOf[L comparable](name, help string, opts ...Option) (*SummaryOf[L], error) {
-	return newTyped[L](name, help, "quantile", opts, NewSummary, func(m *Summary, offsets []uintptr) *SummaryOf[L] {
-		return &SummaryOf[L]{m, labelStruct[L, SummarySeries, *SummarySeries]{&m.f, offsets}}
+	return newTyped[L](name, help, "quantile", opts, NewSummary, func(m *Summary) *SummaryOf[L] {
+		return &SummaryOf[L]{m, labelStruct[L, SummarySeries, *SummarySeries]{&m.f}}
 	})
 }
 

@@ -502,16 +502,19 @@ func FuzzTypedLabels(f *testing.F) {
 	})
 }
 
-// The offsets recorded for a type are those of its fields.
-func TestLabelFieldsOffsets(t *testing.T) {
-	typ := reflect.TypeFor[namingLabels]()
-	lf, err := newLabelFields(typ, "m", "", nil)
-	if err != nil {
-		t.Fatal(err)
+// values reads a label struct in place as its array of strings: every
+// field, unexported and named string types included, in order.
+func TestLabelStructValues(t *testing.T) {
+	c := Must(NewCounterOf[namingLabels]("n_total", "h", WithRegistry(nil)))
+	l := namingLabels{"s", "m", "u", "p", "t", "ul", "le"}
+	got := c.labels.values(&l)
+	v := reflect.ValueOf(l)
+	if len(got) != v.NumField() {
+		t.Fatalf("values = %q: %d values for %d fields", got, len(got), v.NumField())
 	}
-	for i := range typ.NumField() {
-		if lf.offsets[i] != typ.Field(i).Offset {
-			t.Errorf("field %d: offset %d; want %d", i, lf.offsets[i], typ.Field(i).Offset)
+	for i := range v.NumField() {
+		if got[i] != v.Field(i).String() {
+			t.Errorf("value %d = %q; want field %s = %q", i, got[i], v.Type().Field(i).Name, v.Field(i).String())
 		}
 	}
 }
