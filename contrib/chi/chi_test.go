@@ -1,14 +1,11 @@
 package promchi_test
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/promgo/prom/internal/adaptertest"
 
@@ -134,32 +131,7 @@ func TestChiRecoverer(t *testing.T) {
 
 func TestChiHijack(t *testing.T) {
 	reg := prom.NewRegistry()
-	s := adaptertest.Serve(t, newRouter(t, reg))
-	conn, err := net.Dial("tcp", s.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("status %d, want 101", resp.StatusCode)
-	}
-	// The handler closes the connection as it returns; the recording
-	// follows.
-	io.Copy(io.Discard, conn)
-	deadline := time.Now().Add(5 * time.Second)
-	for adaptertest.Counter(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/ws"}) == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	adaptertest.Want(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/ws"}, 1)
-	c, _ := reg.Get(httpmetrics.ResponsesName)
-	for labels := range c.(*prom.Counter).All() {
-		t.Errorf("a hijacked connection was counted as a response: %v", labels)
-	}
+	adaptertest.Hijack(t, adaptertest.Serve(t, newRouter(t, reg)), reg)
 }
 
 // TestSameMetricsAsCore checks that chi records the metrics that the core

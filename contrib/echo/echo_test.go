@@ -1,15 +1,12 @@
 package promecho_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/promgo/prom/internal/adaptertest"
 
@@ -124,45 +121,12 @@ func TestEcho(t *testing.T) {
 
 func TestEchoSizesAndGrouping(t *testing.T) {
 	reg := prom.NewRegistry()
-	s := adaptertest.Serve(t, newEcho(t, reg, true, httpmetrics.WithSizes(), httpmetrics.WithGroupedStatusCodes()))
-	adaptertest.Do(t, s, "GET", "/users/12345")
-	adaptertest.Do(t, s, "GET", "/nothing")
-	adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": "/users/:user_id", "code": "2xx"}, 1)
-	adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": httpmetrics.Unmatched, "code": "4xx"}, 1)
-	h, _ := reg.Get(httpmetrics.ResponseSizeName)
-	v, _ := h.(*prom.Histogram).Get(prom.Labels{"method": "GET", "route": "/users/:user_id"})
-	if v.Count != 1 || v.Sum != 5 {
-		t.Errorf("response size: %+v, want one observation of 5 bytes", v)
-	}
+	adaptertest.SizesAndGrouping(t, adaptertest.Serve(t, newEcho(t, reg, true, httpmetrics.WithSizes(), httpmetrics.WithGroupedStatusCodes())), reg, "/users/:user_id")
 }
 
 func TestEchoHijack(t *testing.T) {
 	reg := prom.NewRegistry()
-	s := adaptertest.Serve(t, newEcho(t, reg, true))
-	conn, err := net.Dial("tcp", s.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("status %d, want 101", resp.StatusCode)
-	}
-	io.Copy(io.Discard, conn) // until the handler closes the connection
-	labels := prom.Labels{"method": "GET", "route": "/ws"}
-	deadline := time.Now().Add(5 * time.Second)
-	for adaptertest.Counter(t, reg, httpmetrics.RequestsName, labels) == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	adaptertest.Want(t, reg, httpmetrics.RequestsName, labels, 1)
-	c, _ := reg.Get(httpmetrics.ResponsesName)
-	for labels := range c.(*prom.Counter).All() {
-		t.Errorf("a hijacked connection was counted as a response: %v", labels)
-	}
+	adaptertest.Hijack(t, adaptertest.Serve(t, newEcho(t, reg, true)), reg)
 }
 
 // TestSameMetricsAsCore checks that Echo records the metrics that the core

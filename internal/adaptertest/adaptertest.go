@@ -4,12 +4,16 @@
 package adaptertest
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/promgo/prom"
 	"github.com/promgo/prom/httpmetrics"
@@ -83,4 +87,54 @@ func Shape(t testing.TB, reg *prom.Registry) string {
 		out = append(out, l)
 	}
 	return strings.Join(out, "\n")
+}
+
+// Hijack upgrades a connection on GET /ws of s, whose handler answers 101
+// and closes it, and checks that the middleware recording into reg counts
+// the request once and no response.
+func Hijack(t testing.TB, s *httptest.Server, reg *prom.Registry) {
+	t.Helper()
+	conn, err := net.Dial("tcp", s.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", resp.StatusCode)
+	}
+	// The handler closes the connection as it returns; the recording
+	// follows.
+	io.Copy(io.Discard, conn)
+	labels := prom.Labels{"method": "GET", "route": "/ws"}
+	deadline := time.Now().Add(5 * time.Second)
+	for Counter(t, reg, httpmetrics.RequestsName, labels) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	Want(t, reg, httpmetrics.RequestsName, labels, 1)
+	c, _ := reg.Get(httpmetrics.ResponsesName)
+	for labels := range c.(*prom.Counter).All() {
+		t.Errorf("a hijacked connection was counted as a response: %v", labels)
+	}
+}
+
+// SizesAndGrouping sends GET /users/12345 (answered "12345" by the route
+// userRoute) and GET /nothing to s, whose middleware records into reg with
+// WithSizes and WithGroupedStatusCodes, and checks the grouped codes and
+// the response size.
+func SizesAndGrouping(t testing.TB, s *httptest.Server, reg *prom.Registry, userRoute string) {
+	t.Helper()
+	Do(t, s, "GET", "/users/12345")
+	Do(t, s, "GET", "/nothing")
+	Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": userRoute, "code": "2xx"}, 1)
+	Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": httpmetrics.Unmatched, "code": "4xx"}, 1)
+	h, _ := reg.Get(httpmetrics.ResponseSizeName)
+	v, _ := h.(*prom.Histogram).Get(prom.Labels{"method": "GET", "route": userRoute})
+	if v.Count != 1 || v.Sum != 5 {
+		t.Errorf("response size: %+v, want one observation of 5 bytes", v)
+	}
 }
