@@ -66,7 +66,11 @@ type family[T any, PT seriesPtr[T]] struct {
 	// updates of an unlabelled metric need no pointer load: live while it
 	// is in the family. Once removed it is never reused; a later
 	// unlabelled series is allocated like any other.
-	inline      T
+	inline T
+	// inlineLive says plain == &inline. It is its own flag, not that
+	// comparison, because a bool load keeps the metric types' unlabelled
+	// methods within the inlining budget (measured: comparing plain made
+	// Gauge.Add 5.4 -> 6.3 ns).
 	inlineLive  atomic.Bool
 	inlineTaken bool // under mu
 	discard     PT   // detached series that takes updates with invalid labels
