@@ -23,6 +23,9 @@ type fakeGateway struct {
 	reqs    []request
 	status  int
 	message string
+	// seen, when set, is called with the number of requests so far as each
+	// one is recorded, before it is answered.
+	seen func(n int)
 }
 
 func newFakeGateway(t *testing.T) (*fakeGateway, *httptest.Server) {
@@ -56,6 +59,9 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		HasBody:     r.ContentLength > 0 || len(r.TransferEncoding) > 0,
 	})
 	status, msg := g.status, g.message
+	if g.seen != nil {
+		g.seen(len(g.reqs))
+	}
 	g.mu.Unlock()
 	if status != http.StatusOK {
 		http.Error(w, msg, status)

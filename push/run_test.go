@@ -10,16 +10,18 @@ import (
 	"time"
 )
 
-// untilRequests cancels when the gateway has seen n requests.
+// untilRequests cancels when the gateway records its nth request, before
+// it answers it, so that no further tick can slip in.
 func untilRequests(t *testing.T, gw *fakeGateway, n int) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	go func() {
-		defer cancel()
-		for ctx.Err() == nil && len(gw.requests()) < n {
-			time.Sleep(time.Millisecond)
+	gw.mu.Lock()
+	gw.seen = func(got int) {
+		if got >= n {
+			cancel()
 		}
-	}()
+	}
+	gw.mu.Unlock()
 	return ctx
 }
 
