@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/promgo/prom/internal/expo"
 )
@@ -31,6 +32,19 @@ type seriesPtr[T any] interface {
 }
 
 func (h *seriesHeader) header() *seriesHeader { return h }
+
+// headerOf is p.header() for the lookup path. A method of a type parameter
+// is called through the generic dictionary, which costs a call per probe;
+// every series type embeds seriesHeader as its first field (asserted
+// below, at compile time), so p points at its header.
+func headerOf[T any](p *T) *seriesHeader { return (*seriesHeader)(unsafe.Pointer(p)) }
+
+// A compile error here means a series type no longer starts with its
+// seriesHeader, which headerOf relies on.
+var _ = [1]struct{}{}[unsafe.Offsetof(CounterSeries{}.seriesHeader)+
+	unsafe.Offsetof(GaugeSeries{}.seriesHeader)+
+	unsafe.Offsetof(HistogramSeries{}.seriesHeader)+
+	unsafe.Offsetof(SummarySeries{}.seriesHeader)]
 
 // table is an open-addressing hash table of series. Readers load it through
 // an atomic pointer and never lock; writers hold the family's mutex and
@@ -148,14 +162,14 @@ func (f *family[T, PT]) lookup(k *labelKey) PT {
 	t := f.tab.Load()
 	nc := len(f.schema.constNames)
 	for i := uint64(k.hash) & t.mask; ; i = (i + 1) & t.mask {
-		p := PT(t.slots[i].Load())
+		p := t.slots[i].Load()
 		if p == nil {
 			return nil
 		}
-		h := p.header()
+		h := headerOf(p)
 		if h.hash == k.hash && h.labels.EqualValues(nc, k.values) &&
 			(k.names == nil || slices.Equal(h.labels.Names()[nc:], k.names)) {
-			return p
+			return PT(p)
 		}
 	}
 }
@@ -174,7 +188,7 @@ func (f *family[T, PT]) hit(k *labelKey, p PT) (PT, error) {
 	if f.expiry == 0 {
 		return p, nil
 	}
-	if t := f.tick(); p.header().seen.Load() != t {
+	if t := f.tick(); headerOf(p).seen.Load() != t {
 		return f.mark(k, p, t)
 	}
 	return p, nil
@@ -438,8 +452,36 @@ func (f *family[T, PT]) withMap(m Labels) (PT, error) {
 	return p, nil
 }
 
-// withValues returns the series for positional label values.
+// withValues returns the series for positional label values. The hit of a
+// family without idle expiry is written out here, apart from the general
+// lookup, as it is the path the hot loops of callers take.
 func (f *family[T, PT]) withValues(values []string) (PT, error) {
+	if f.expiry == 0 && f.schema.declared != nil {
+		if p := f.findValues(fold(hashStrings(hashInit, values)), values); p != nil {
+			return PT(p), nil
+		}
+	}
+	return f.addValues(values)
+}
+
+// findValues finds the series with these positional values and hash, or
+// returns nil.
+func (f *family[T, PT]) findValues(hash uint32, values []string) *T {
+	t := f.tab.Load()
+	nc := len(f.schema.constNames)
+	for i := uint64(hash) & t.mask; ; i = (i + 1) & t.mask {
+		p := t.slots[i].Load()
+		if p == nil {
+			return nil
+		}
+		if h := headerOf(p); h.hash == hash && h.labels.EqualValues(nc, values) {
+			return p
+		}
+	}
+}
+
+// addValues is withValues' general path: expiring families, and misses.
+func (f *family[T, PT]) addValues(values []string) (PT, error) {
 	if f.schema.declared == nil {
 		if len(values) == 0 {
 			return f.unlabelled()

@@ -1,6 +1,7 @@
 package expo
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
@@ -246,6 +247,28 @@ var labelValueCases = [][]string{
 	{"", ""},
 	{"ünïcødé", "日本"},
 	{`a\nb`, "a\nb"},
+	// Eight bytes and more take equalPlain's word loop.
+	{"/api/v1/users/{id}", "/api/v1/users/{id}/posts"},
+	{`0123456"89`, `01234567\9abcdef`},
+	{"01234567\n", `0123456789abcdef"`},
+	{`01234567`, `0123456789abcdeX`},
+	{`01234567`, `0123456789abcdeY`},
+}
+
+func TestHasEscaped(t *testing.T) {
+	for pos := range 8 {
+		for c := range 256 {
+			w := make([]byte, 8)
+			for i := range w {
+				w[i] = 'a'
+			}
+			w[pos] = byte(c)
+			want := c == '\\' || c == '"' || c == '\n'
+			if got := hasEscaped(binary.LittleEndian.Uint64(w)); got != want {
+				t.Errorf("hasEscaped(%q) = %v, want %v", w, got, want)
+			}
+		}
+	}
 }
 
 func TestLabelsValuesRoundTrip(t *testing.T) {
