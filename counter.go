@@ -4,7 +4,7 @@ import (
 	"context"
 	"iter"
 	"math"
-	"math/rand/v2"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/promgo/prom/internal/expo"
@@ -46,17 +46,41 @@ type counterAux struct {
 	cells *atomic.Pointer[counterCells]
 }
 
-// counterCells are striped counts, each on its own cache line, so that
-// goroutines incrementing at once rarely touch the same line.
-type counterCells [8]struct {
+// counterCells are striped counts, one per P (the runtime's processors,
+// GOMAXPROCS of them) up to maxCounterCells, each on its own cache line, so
+// goroutines running at once increment different lines.
+type counterCells struct {
+	cells []counterCell // a power of two long
+}
+
+type counterCell struct {
 	n atomic.Uint64
 	_ [56]byte
 }
 
+// maxCounterCells bounds a striped counter's memory (4 KiB) on machines
+// with many cores; past it, Ps share cells.
+const maxCounterCells = 64
+
+func newCounterCells() *counterCells {
+	n := 1
+	for n < runtime.GOMAXPROCS(0) && n < maxCounterCells {
+		n *= 2
+	}
+	return &counterCells{cells: make([]counterCell, n)}
+}
+
+// inc adds 1 to the cell of the P the goroutine runs on.
+func (c *counterCells) inc() {
+	p := procPin()
+	procUnpin()
+	c.cells[p&(len(c.cells)-1)].n.Add(1)
+}
+
 func (c *counterCells) sum() uint64 {
 	var n uint64
-	for i := range c {
-		n += c[i].n.Load()
+	for i := range c.cells {
+		n += c.cells[i].n.Load()
 	}
 	return n
 }
@@ -148,34 +172,39 @@ func addFloat(a *atomic.Uint64, v float64) {
 }
 
 // Inc adds 1 to the unlabelled series. Goroutines that increment at once
-// spread their increments over striped cells, so they do not queue for
-// one cache line.
+// spread their increments over striped cells, one per P, so they do not
+// queue for one cache line.
 func (c *Counter) Inc() {
-	if !c.f.inlineLive.Load() {
+	switch c.f.inlineState.Load() {
+	case inlineLive:
+		s := &c.f.inline
+		// A load before the add finds contention: another goroutine's
+		// increment between the two.
+		if old := s.ints.Load(); s.ints.Add(1) != old+1 {
+			c.contended()
+		}
+	case inlineStriped:
+		c.cells.Load().inc()
+	default:
 		c.f.slowPlain().Inc()
-		return
-	}
-	if cells := c.cells.Load(); cells != nil {
-		cells[rand.Uint32()%uint32(len(cells))].n.Add(1)
-		return
-	}
-	s := &c.f.inline
-	if old := s.ints.Load(); s.ints.Add(1) != old+1 {
-		c.contended()
 	}
 }
 
-// contended stripes the unlabelled series once Inc has seen another
-// goroutine increment it between its load and its add.
+// contended moves the unlabelled series to striped cells once Inc has seen
+// another goroutine increment it between its load and its add.
 //
 //go:noinline
-func (c *Counter) contended() { c.cells.CompareAndSwap(nil, new(counterCells)) }
+func (c *Counter) contended() {
+	c.cells.CompareAndSwap(nil, newCounterCells())
+	// Fails if the series has just been removed: it stays unstriped.
+	c.f.inlineState.CompareAndSwap(inlineLive, inlineStriped)
+}
 
 // Add adds v to the unlabelled series; see [CounterSeries.Add].
 func (c *Counter) Add(v float64) { c.unlabelled().Add(v) }
 
 func (c *Counter) unlabelled() *CounterSeries {
-	if c.f.inlineLive.Load() {
+	if c.f.inlineState.Load() != inlineGone {
 		return &c.f.inline
 	}
 	return c.f.slowPlain()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -367,5 +368,30 @@ func TestCounterIncStriped(t *testing.T) {
 		}
 		wantSamples(t, reg, "hits_total "+strconv.FormatFloat(want, 'g', -1, 64))
 		t.Logf("forced=%v: striped=%v", forced, c.cells.Load() != nil)
+	}
+}
+
+// TestCounterCellsPerP checks that a striped counter has a cell for every
+// P (up to maxCounterCells), so goroutines running at once on different Ps
+// never share one, and that an increment lands in its P's cell.
+func TestCounterCellsPerP(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tc := range []struct{ procs, cells int }{{1, 1}, {2, 2}, {3, 4}, {8, 8}, {9, 16}, {64, 64}, {100, 64}} {
+		runtime.GOMAXPROCS(tc.procs)
+		c := newCounterCells()
+		if len(c.cells) != tc.cells {
+			t.Errorf("GOMAXPROCS %d: %d cells, want %d", tc.procs, len(c.cells), tc.cells)
+		}
+		for range 1000 {
+			c.inc()
+		}
+		if got := c.sum(); got != 1000 {
+			t.Errorf("GOMAXPROCS %d: sum %d after 1000 increments", tc.procs, got)
+		}
+		p := procPin()
+		procUnpin()
+		if p >= tc.procs {
+			t.Errorf("GOMAXPROCS %d: procPin gave P %d", tc.procs, p)
+		}
 	}
 }

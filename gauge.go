@@ -63,7 +63,7 @@ func (s *GaugeSeries) SetToCurrentTime() {
 func (s *GaugeSeries) Value() float64 { return math.Float64frombits(s.bits.Load()) }
 
 func (g *Gauge) unlabelled() *GaugeSeries {
-	if g.f.inlineLive.Load() {
+	if g.f.inlineState.Load() != inlineGone {
 		return &g.f.inline
 	}
 	return g.f.slowPlain()

@@ -210,7 +210,7 @@ func (h *Histogram) read(s *HistogramSeries, counts []uint64) float64 {
 }
 
 func (h *Histogram) unlabelled() *HistogramSeries {
-	if h.f.inlineLive.Load() {
+	if h.f.inlineState.Load() != inlineGone {
 		return &h.f.inline
 	}
 	return h.f.slowPlain()

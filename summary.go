@@ -362,7 +362,7 @@ func (s *SummarySeries) read(vals []float64) (uint64, float64) {
 }
 
 func (m *Summary) unlabelled() *SummarySeries {
-	if m.f.inlineLive.Load() {
+	if m.f.inlineState.Load() != inlineGone {
 		return &m.f.inline
 	}
 	return m.f.slowPlain()
