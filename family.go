@@ -88,9 +88,12 @@ type family[T any, PT seriesPtr[T]] struct {
 	// comparing plain made Gauge.Add 5.4 -> 6.3 ns), and Counter.Inc reads
 	// both facts in that one load.
 	inlineState atomic.Uint32
-	inlineTaken bool // under mu
-	discard     PT   // detached series that takes updates with invalid labels
-	overflow    PT   // the series past the limit, made on first use; under mu
+	// nextPlain is the series that the next unlabelled series created
+	// becomes: inline at first, then nil (allocate one), unless the metric
+	// type sets another (Gauge does, for its pending series). Under mu.
+	nextPlain PT
+	discard   PT // detached series that takes updates with invalid labels
+	overflow  PT // the series past the limit, made on first use; under mu
 	// hint holds the sorted label names of the latest series of a family
 	// without declared names; see mapKey.
 	hint     atomic.Pointer[[]string]
@@ -149,6 +152,7 @@ func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, initSer
 	}
 	f.tab.Store(newTable[T](0))
 	f.discard = f.newSeries()
+	f.nextPlain = &f.inline
 	return nil
 }
 
@@ -247,8 +251,8 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 		return f.overflowSeries(), nil
 	}
 	var p PT
-	if len(k.values) == 0 && !f.inlineTaken {
-		p, f.inlineTaken = &f.inline, true
+	if len(k.values) == 0 && f.nextPlain != nil {
+		p, f.nextPlain = f.nextPlain, nil
 		f.initSeries(p)
 	} else {
 		p = f.newSeries()

@@ -2,6 +2,8 @@ package prom
 
 import (
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,4 +84,148 @@ func TestGaugeFunc(t *testing.T) {
 	if _, err := NewGaugeFunc("f", "h", func() float64 { return 0 }, WithRegistry(nil), WithLabelNames("a")); err == nil {
 		t.Error("label names accepted on a gauge function")
 	}
+}
+
+// TestGaugeUnlabelledFirstUse checks the unlabelled series of a Gauge,
+// which its methods update through a pending series that any read
+// registers once updated: it appears from its first use, whatever the use
+// and whatever reads it, and Reset and Delete detach it as for any series.
+func TestGaugeUnlabelledFirstUse(t *testing.T) {
+	uses := []struct {
+		name string
+		use  func(g *Gauge)
+		want float64
+	}{
+		{"Set(0)", func(g *Gauge) { g.Set(0) }, 0},
+		{"Set(3)", func(g *Gauge) { g.Set(3) }, 3},
+		{"Add(2)", func(g *Gauge) { g.Add(2) }, 2},
+		{"Sub(2)", func(g *Gauge) { g.Sub(2) }, -2},
+		{"Inc", func(g *Gauge) { g.Inc() }, 1},
+		{"Dec", func(g *Gauge) { g.Dec() }, -1},
+		{"With(nil)", func(g *Gauge) { g.With(nil) }, 0},
+		{"WithValues()", func(g *Gauge) { g.WithValues() }, 0},
+		{"Add(0)", func(g *Gauge) { g.Add(0) }, 0},
+	}
+	reads := []struct {
+		name string
+		read func(t *testing.T, g *Gauge, reg *Registry) (float64, bool)
+	}{
+		{"scrape", func(t *testing.T, g *Gauge, reg *Registry) (float64, bool) {
+			for _, l := range samples(text(t, reg)) {
+				if v, ok := strings.CutPrefix(l, "g "); ok {
+					f, err := strconv.ParseFloat(v, 64)
+					return f, err == nil
+				}
+			}
+			return 0, false
+		}},
+		{"Get", func(_ *testing.T, g *Gauge, _ *Registry) (float64, bool) { return g.Get(nil) }},
+		{"All", func(_ *testing.T, g *Gauge, _ *Registry) (float64, bool) {
+			for l, v := range g.All() {
+				if len(l) == 0 {
+					return v, true
+				}
+			}
+			return 0, false
+		}},
+	}
+	for _, u := range uses {
+		for _, r := range reads {
+			t.Run(u.name+"/"+r.name, func(t *testing.T) {
+				reg := NewRegistry()
+				g := Must(NewGauge("g", "h", WithRegistry(reg)))
+				if v, ok := r.read(t, g, reg); ok {
+					t.Fatalf("before any use: %v, present", v)
+				}
+				for round := range 3 { // the first series, then after Reset, then after Delete
+					u.use(g)
+					if v, ok := r.read(t, g, reg); !ok || v != u.want {
+						t.Fatalf("round %d: %v, %v; want %v, present", round, v, ok, u.want)
+					}
+					held := g.With(nil)
+					if round == 0 {
+						g.Reset()
+					} else if !g.Delete(nil) {
+						t.Fatalf("round %d: Delete(nil) found nothing", round)
+					}
+					held.Set(42) // detached: never exposed
+					if v, ok := r.read(t, g, reg); ok {
+						t.Fatalf("round %d: after removal %v, present", round, v)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestGaugeUnlabelledRefused(t *testing.T) {
+	reg := NewRegistry()
+	g := Must(NewGauge("g", "h", WithRegistry(reg), WithLabelNames("k")))
+	g.Set(1) // the unlabelled series does not fit: refused
+	g.Add(1)
+	if _, ok := g.Get(nil); ok {
+		t.Error("the unlabelled series of a labelled gauge exists")
+	}
+	g.WithValues("a").Set(2)
+	out := text(t, reg)
+	if strings.Contains(out, "g 2") || !strings.Contains(out, `g{k="a"} 2`) ||
+		!strings.Contains(out, `prom_rejected_updates_total{metric="g",reason="invalid_labels"}`) {
+		t.Errorf("exposition:\n%s", out)
+	}
+	if _, err := g.Bind(nil); err == nil {
+		t.Error("Bind(nil) on a labelled gauge: no error")
+	}
+}
+
+// TestGaugeUnsetPattern checks the one documented oddity of the pending
+// series: the NaN bit pattern that marks it, set as a value, is no use of a
+// pending series and reads as 0 in a present one.
+func TestGaugeUnsetPattern(t *testing.T) {
+	reg := NewRegistry()
+	g := Must(NewGauge("g", "h", WithRegistry(reg)))
+	g.Set(math.Float64frombits(gaugeUnset))
+	if _, ok := g.Get(nil); ok {
+		t.Error("the pending pattern made the series appear")
+	}
+	g.Set(1)
+	wantSamples(t, reg, "g 1")
+	g.Set(math.Float64frombits(gaugeUnset))
+	if v, ok := g.Get(nil); !ok || v != 0 {
+		t.Errorf("Get = %v, %v; want 0, true", v, ok)
+	}
+	wantSamples(t, reg, "g 0")
+	g.Add(1) // from 0
+	wantSamples(t, reg, "g 1")
+	if bits := math.Float64bits(math.NaN()); bits == gaugeUnset {
+		t.Error("math.NaN() is the pending pattern")
+	}
+}
+
+// TestGaugeUnlabelledConcurrent races unlabelled updates with scrapes,
+// Get, Reset and Delete (-race). After the racing stops, one more Add
+// must show the sum of the updates that the last Reset/Delete left.
+func TestGaugeUnlabelledConcurrent(t *testing.T) {
+	reg := NewRegistry()
+	g := Must(NewGauge("g", "h", WithRegistry(reg)))
+	stop := loop(4, func(w, i int) {
+		switch {
+		case w == 0 && i%50 == 0:
+			g.Reset()
+		case w == 0 && i%50 == 25:
+			g.Delete(nil)
+		case w == 1 && i%10 == 0:
+			text(t, reg)
+		case w == 1:
+			g.Get(nil)
+		default:
+			g.Add(1)
+		}
+	})
+	time.Sleep(200 * time.Millisecond)
+	stop()
+	g.Reset()
+	for range 1000 {
+		g.Add(1)
+	}
+	wantSamples(t, reg, "g 1000")
 }
