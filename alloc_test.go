@@ -18,6 +18,11 @@ func TestZeroAllocs(t *testing.T) {
 	s := Must(NewSummary("s", "h", WithRegistry(reg), WithLabelNames("method", "code")))
 	cs, gs, hs, ss := c.WithValues("GET", "200"), g.WithValues("GET", "200"), h.WithValues("GET", "200"), s.WithValues("GET", "200")
 	free.With(Labels{"method": "GET", "code": "200"})
+	plainGauge := Must(NewGauge("pg", "h", WithRegistry(reg)))
+	plainHist := Must(NewHistogram("ph", "h", WithRegistry(reg)))
+	striped := Must(NewCounter("striped_total", "h", WithRegistry(reg)))
+	striped.Inc()
+	striped.contended() // as if Inc had seen another goroutine
 	method, code := "GET", "200"
 	tests := []struct {
 		name string
@@ -27,6 +32,10 @@ func TestZeroAllocs(t *testing.T) {
 		{"CounterSeries.Add int", func() { cs.Add(3) }},
 		{"CounterSeries.Add float", func() { cs.Add(0.5) }},
 		{"Counter.Inc unlabelled", func() { free.Inc() }},
+		{"Counter.Inc striped", func() { striped.Inc() }},
+		{"Gauge.Set unlabelled", func() { plainGauge.Set(1.5) }},
+		{"Gauge.Add unlabelled", func() { plainGauge.Add(1.5) }},
+		{"Histogram.Observe unlabelled", func() { plainHist.Observe(0.3) }},
 		{"GaugeSeries.Set", func() { gs.Set(1.5) }},
 		{"GaugeSeries.Add", func() { gs.Add(1.5) }},
 		{"HistogramSeries.Observe", func() { hs.Observe(0.3) }},
