@@ -140,3 +140,50 @@ func BenchmarkInsertBatch512(b *testing.B) {
 		})
 	}
 }
+
+// TestLimits checks the piecewise evaluation of f that the backward passes
+// use: within rounding of f everywhere, near the cuts included, and a
+// function of r and n alone (a fresh evaluation agrees with a walk).
+func TestLimits(t *testing.T) {
+	sets := slices.Clone(objectiveSets)
+	r := newRand(7)
+	for i := range 50 {
+		var objs []Objective
+		for range 1 + r.IntN(5) {
+			objs = append(objs, Objective{Quantile: r.Float64(), Epsilon: r.Float64() * 0.2})
+		}
+		sets = append(sets, struct {
+			name string
+			objs []Objective
+		}{fmt.Sprintf("random%d", i), objs})
+	}
+	for _, os := range sets {
+		s := New(os.objs)
+		for _, n := range []float64{1, 2, 7, 100, 12345, 1e6, 1 << 40} {
+			// Every integer r near each cut, and a spread in between.
+			var rs []float64
+			for _, p := range s.pieces {
+				for _, x := range []float64{p.lo * n, p.hi * n} {
+					for d := -3.0; d <= 3; d++ {
+						if v := math.Round(x) + d; v >= 0 && v <= n {
+							rs = append(rs, v)
+						}
+					}
+				}
+			}
+			for range 200 {
+				rs = append(rs, math.Round(r.Float64()*n))
+			}
+			slices.Sort(rs)
+			slices.Reverse(rs)
+			walk := s.limitsFor(n)
+			for _, x := range rs {
+				got, want := walk.at(x), s.f(x, n)
+				fresh := s.limitsFor(n)
+				if math.Abs(got-want) > 1e-12*want || fresh.at(x) != got {
+					t.Fatalf("%s: n=%v r=%v: walk %v, fresh %v, f %v", os.name, n, x, got, fresh.at(x), want)
+				}
+			}
+		}
+	}
+}

@@ -78,6 +78,8 @@ type Objective struct {
 type Stream struct {
 	hasObjectives bool
 	inv           []invariant // objectives that constrain compression
+	pieces        []piece     // f as linear pieces; see limits
+	scaled        []piece     // pieces scaled to the n of a pass; scratch
 
 	n       uint64    // number of values represented by samples (sum of g)
 	buf     []float64 // values not yet merged into samples
@@ -113,6 +115,8 @@ func New(objectives []Objective) *Stream {
 		}
 		s.inv = append(s.inv, invariant{a: 2 * e / (q - e), b: 2 * e / (1 - q + e)})
 	}
+	s.pieces = pieces(s.inv)
+	s.scaled = make([]piece, len(s.pieces))
 	return s
 }
 
@@ -349,7 +353,7 @@ func (s *Stream) mergeCompress(vs []float64) {
 	buf := slices.Grow(s.samples, lv)[:total] // buf[:lo] holds the old samples
 	n := s.n + uint64(lv)
 	s.n = n
-	nf := float64(n)
+	lim := s.limitsFor(float64(n))
 	// Walk the merged list backwards: old samples buf[i], i from lo−1, and
 	// new values vs[j], j from lv−1; on equal values the new one comes
 	// after the old (it goes after every sample ≤ v). A new value's Δ is
@@ -379,7 +383,7 @@ func (s *Stream) mergeCompress(vs []float64) {
 			cur = si
 			continue
 		case k == 0:
-		case float64(si.g+cur.g+cur.delta) <= s.f(float64(r), nf):
+		case float64(si.g+cur.g+cur.delta) <= lim.at(float64(r)):
 			cur.g += si.g
 			continue
 		}
@@ -429,14 +433,14 @@ func (s *Stream) compress() {
 	if k < 3 {
 		return
 	}
-	nf := float64(s.n)
+	lim := s.limitsFor(float64(s.n))
 	w := k - 1 // ss[w] receives cur once it is final; always w > i
 	cur := ss[k-1]
 	r := s.n - cur.g // sum of g before sample i+1, then before sample i
 	for i := k - 2; i >= 1; i-- {
 		si := ss[i]
 		r -= si.g
-		if float64(si.g+cur.g+cur.delta) <= s.f(float64(r), nf) {
+		if float64(si.g+cur.g+cur.delta) <= lim.at(float64(r)) {
 			cur.g += si.g
 			continue
 		}
@@ -452,12 +456,112 @@ func (s *Stream) compress() {
 
 // f is the largest rank uncertainty g+Δ allowed for a sample whose
 // predecessors sum to r, when the stream holds n values.
+//
+// It compares with < and > rather than the min and max builtins, whose
+// care for NaN and signed zeros costs several instructions each: r and n
+// are finite and 0 <= r <= n, so no NaN or -0 arises (the products are
+// +0 at worst), and the result is the same.
 func (s *Stream) f(r, n float64) float64 {
 	m := math.Inf(1)
 	for _, iv := range s.inv {
-		m = min(m, max(iv.a*r, iv.b*(n-r)))
+		x, y := iv.a*r, iv.b*(n-r)
+		if y > x {
+			x = y
+		}
+		if x < m {
+			m = x
+		}
 	}
 	return m
+}
+
+// piece is a stretch of r, [lo, hi], over which f(r, n) is one of its
+// lines: k·r when a is set, k·(n−r) otherwise. In Stream.pieces lo and hi
+// are fractions of n; in a pass they are scaled to its n.
+type piece struct {
+	lo, hi, k float64
+	a         bool
+}
+
+// pieces splits f(r, 1) at every point where two of its lines cross, and
+// names the line that f follows between them (f(r, n) is n·f(r/n, 1), so the
+// split holds for every n).
+func pieces(inv []invariant) []piece {
+	cuts := []float64{0, 1}
+	for _, x := range inv {
+		for _, y := range inv {
+			// x's rising line meets y's falling one; the rising lines
+			// all meet at 0 and the falling ones at 1.
+			if c := y.b / (x.a + y.b); c > 0 && c < 1 { // not NaN (ε = 0)
+				cuts = append(cuts, c)
+			}
+		}
+	}
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
+	var ps []piece
+	for i := len(cuts) - 1; i > 0; i-- {
+		lo, hi := cuts[i-1], cuts[i]
+		mid := (lo + hi) / 2
+		m := math.Inf(1)
+		var best piece
+		for _, iv := range inv {
+			for _, c := range [...]piece{{k: iv.a, a: true}, {k: iv.b}} {
+				// f at mid is the max of each objective's pair, then the
+				// min over objectives: the line whose value it is.
+				v := c.k * mid
+				if !c.a {
+					v = c.k * (1 - mid)
+				}
+				if other := max(iv.a*mid, iv.b*(1-mid)); v == other && v < m {
+					m, best = v, c
+				}
+			}
+		}
+		best.lo, best.hi = lo, hi
+		ps = append(ps, best) // descending, the order of the passes
+	}
+	return ps
+}
+
+// limits evaluates f(r, n) for the backward passes, whose r only falls:
+// it follows the pieces, one multiplication per call, and calls f itself
+// within a guard of each cut (where rounding could make another line the
+// smaller). Its value is a function of r and n alone, so the passes that
+// use it agree with each other (TestMergeCompress); it is within rounding
+// of f.
+type limits struct {
+	s  *Stream
+	n  float64
+	ps []piece
+}
+
+// limitsFor returns the limits of a pass over a stream of n values.
+func (s *Stream) limitsFor(n float64) limits {
+	guard := 1 + n*1e-9
+	ps := s.scaled[:0]
+	for _, p := range s.pieces {
+		p.lo, p.hi = p.lo*n+guard, p.hi*n-guard
+		if p.lo <= p.hi {
+			ps = append(ps, p)
+		}
+	}
+	return limits{s: s, n: n, ps: ps}
+}
+
+// at returns f(r, n); r must not rise from one call to the next.
+func (l *limits) at(r float64) float64 {
+	for len(l.ps) > 0 && r < l.ps[0].lo {
+		l.ps = l.ps[1:]
+	}
+	if len(l.ps) > 0 && r <= l.ps[0].hi {
+		if p := &l.ps[0]; p.a {
+			return p.k * r
+		} else {
+			return p.k * (l.n - r)
+		}
+	}
+	return l.s.f(r, l.n)
 }
 
 // maxSortLen is the longest slice sortFloats sorts with its bucket sort;
