@@ -452,6 +452,9 @@ func (f *family[T, PT]) withMap(m Labels) (PT, error) {
 	if len(m) == 0 {
 		return f.unlabelled()
 	}
+	if p := f.findMap(m); p != nil {
+		return PT(p), nil
+	}
 	var buf labelBuf
 	k, ok := mapKey(&f.schema, m, &buf, f.hintNames())
 	if !ok {
@@ -475,6 +478,27 @@ func (f *family[T, PT]) withValues(values []string) (PT, error) {
 		}
 	}
 	return f.addValues(values)
+}
+
+// findMap is withMap's hit path for a family with up to four declared
+// names and no idle expiry: the values are read from m by those names onto
+// the stack, and looked up as positional values. It returns nil when m
+// does not hit that way; the general path then decides.
+func (f *family[T, PT]) findMap(m Labels) *T {
+	d := f.schema.declared
+	if d == nil || len(d) > 4 || len(m) != len(d) || f.expiry != 0 {
+		return nil
+	}
+	var buf [4]string
+	vals := buf[:len(d)]
+	for i, name := range d {
+		v, ok := m[name]
+		if !ok {
+			return nil
+		}
+		vals[i] = v
+	}
+	return f.findValues(fold(hashStrings(hashInit, vals)), vals)
 }
 
 // findValues finds the series with these positional values and hash, or
