@@ -116,7 +116,7 @@ func New(objectives []Objective) *Stream {
 		s.inv = append(s.inv, invariant{a: 2 * e / (q - e), b: 2 * e / (1 - q + e)})
 	}
 	s.pieces = pieces(s.inv)
-	s.scaled = make([]piece, len(s.pieces))
+	s.scaled = make([]piece, 0, len(s.pieces)+1)
 	return s
 }
 
@@ -383,7 +383,17 @@ func (s *Stream) mergeCompress(vs []float64) {
 			cur = si
 			continue
 		case k == 0:
-		case float64(si.g+cur.g+cur.delta) <= lim.at(float64(r)):
+		default:
+			// Fold si into cur if g+Δ stays within f: lim.fits, written
+			// out here (it does not inline), the pass's hottest line.
+			x, rf := float64(int64(si.g+cur.g+cur.delta)), float64(int64(r))
+			if p := &lim.ps[0]; rf >= p.lo && rf <= p.hi {
+				if x > p.m*(rf-p.off) {
+					break
+				}
+			} else if x > lim.at(rf) {
+				break
+			}
 			cur.g += si.g
 			continue
 		}
@@ -440,7 +450,7 @@ func (s *Stream) compress() {
 	for i := k - 2; i >= 1; i-- {
 		si := ss[i]
 		r -= si.g
-		if float64(si.g+cur.g+cur.delta) <= lim.at(float64(r)) {
+		if lim.fits(si.g+cur.g+cur.delta, r) {
 			cur.g += si.g
 			continue
 		}
@@ -476,11 +486,11 @@ func (s *Stream) f(r, n float64) float64 {
 }
 
 // piece is a stretch of r, [lo, hi], over which f(r, n) is one of its
-// lines: k·r when a is set, k·(n−r) otherwise. In Stream.pieces lo and hi
-// are fractions of n; in a pass they are scaled to its n.
+// lines, m·(r−off): a·r (m = a, off = 0) or b·(n−r), written −b·(r−n) (m =
+// −b, off = n), which rounds to the same bits. In Stream.pieces lo, hi and
+// off are fractions of n; in a pass they are scaled to its n.
 type piece struct {
-	lo, hi, k float64
-	a         bool
+	lo, hi, m, off float64
 }
 
 // pieces splits f(r, 1) at every point where two of its lines cross, and
@@ -506,13 +516,10 @@ func pieces(inv []invariant) []piece {
 		m := math.Inf(1)
 		var best piece
 		for _, iv := range inv {
-			for _, c := range [...]piece{{k: iv.a, a: true}, {k: iv.b}} {
+			for _, c := range [...]piece{{m: iv.a}, {m: -iv.b, off: 1}} {
 				// f at mid is the max of each objective's pair, then the
 				// min over objectives: the line whose value it is.
-				v := c.k * mid
-				if !c.a {
-					v = c.k * (1 - mid)
-				}
+				v := c.m * (mid - c.off)
 				if other := max(iv.a*mid, iv.b*(1-mid)); v == other && v < m {
 					m, best = v, c
 				}
@@ -533,7 +540,7 @@ func pieces(inv []invariant) []piece {
 type limits struct {
 	s  *Stream
 	n  float64
-	ps []piece
+	ps []piece // ends with a piece that holds no r, so it is never empty
 }
 
 // limitsFor returns the limits of a pass over a stream of n values.
@@ -541,25 +548,34 @@ func (s *Stream) limitsFor(n float64) limits {
 	guard := 1 + n*1e-9
 	ps := s.scaled[:0]
 	for _, p := range s.pieces {
-		p.lo, p.hi = p.lo*n+guard, p.hi*n-guard
+		p.lo, p.hi, p.off = p.lo*n+guard, p.hi*n-guard, p.off*n
 		if p.lo <= p.hi {
 			ps = append(ps, p)
 		}
 	}
+	ps = append(ps, piece{lo: math.Inf(-1), hi: math.Inf(-1)})
 	return limits{s: s, n: n, ps: ps}
+}
+
+// fits reports whether a rank uncertainty x is allowed at r: x <= f(r, n).
+// r must not rise from one call to the next. The counts go through int64
+// (they are far below 2^63), whose conversion to float64 is one
+// instruction where uint64's takes several.
+func (l *limits) fits(x, r uint64) bool {
+	rf := float64(int64(r))
+	if p := &l.ps[0]; rf >= p.lo && rf <= p.hi {
+		return float64(int64(x)) <= p.m*(rf-p.off)
+	}
+	return float64(int64(x)) <= l.at(rf)
 }
 
 // at returns f(r, n); r must not rise from one call to the next.
 func (l *limits) at(r float64) float64 {
-	for len(l.ps) > 0 && r < l.ps[0].lo {
+	for r < l.ps[0].lo {
 		l.ps = l.ps[1:]
 	}
-	if len(l.ps) > 0 && r <= l.ps[0].hi {
-		if p := &l.ps[0]; p.a {
-			return p.k * r
-		} else {
-			return p.k * (l.n - r)
-		}
+	if p := &l.ps[0]; r <= p.hi {
+		return p.m * (r - p.off)
 	}
 	return l.s.f(r, l.n)
 }
