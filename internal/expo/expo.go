@@ -5,6 +5,7 @@
 package expo
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"strings"
@@ -152,19 +153,17 @@ const (
 // compared instead. It reads eight bytes at a time and checks them for
 // the escaped bytes as it compares: one pass, no call.
 func equalPlain(t, v string) int {
-	n := len(v)
-	tp, vp := unsafe.Pointer(unsafe.StringData(t)), unsafe.Pointer(unsafe.StringData(v))
 	i := 0
-	for ; i+8 <= n; i += 8 {
-		w := load64(unsafe.Add(vp, i))
+	for ; i+8 <= len(v); i += 8 {
+		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(v[i:]), 8))
 		if hasEscaped(w) {
 			return needsEscaping
 		}
-		if w != load64(unsafe.Add(tp, i)) {
+		if w != binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(t[i:]), 8)) {
 			return unequal
 		}
 	}
-	for ; i < n; i++ {
+	for ; i < len(v); i++ {
 		c := v[i]
 		if escaped[c] {
 			return needsEscaping
@@ -193,13 +192,6 @@ func hasEscaped(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs }
 	return zero(w^(ones*'\\'))|zero(w^(ones*'"'))|zero(w^(ones*'\n')) != 0
-}
-
-// load64 reads eight bytes at p as a little-endian word.
-func load64(p unsafe.Pointer) uint64 {
-	b := (*[8]byte)(p)
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // escaped marks the bytes that AppendLabelValue escapes.
