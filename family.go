@@ -171,6 +171,9 @@ func (f *family[T, PT]) hintNames() []string {
 }
 
 // lookup finds an existing series without locking or allocating.
+// findValues is the same probe for positional values alone, apart because
+// the hot paths take it (folding the two with a nil names argument measured
+// 4% slower on LabelledInc).
 func (f *family[T, PT]) lookup(k *labelKey) PT {
 	t := f.tab.Load()
 	nc := len(f.schema.constNames)
@@ -481,9 +484,9 @@ func (f *family[T, PT]) withValues(values []string) (PT, error) {
 }
 
 // findMap is withMap's hit path for a family with up to four declared
-// names and no idle expiry: the values are read from m by those names onto
-// the stack, and looked up as positional values. It returns nil when m
-// does not hit that way; the general path then decides.
+// names and no idle expiry: the values are read from m onto the stack (a
+// labelBuf would cost its zeroing) and looked up as positional values. It
+// returns nil when m does not hit that way; the general path then decides.
 func (f *family[T, PT]) findMap(m Labels) *T {
 	d := f.schema.declared
 	if d == nil || len(d) > 4 || len(m) != len(d) || f.expiry != 0 {
@@ -491,12 +494,8 @@ func (f *family[T, PT]) findMap(m Labels) *T {
 	}
 	var buf [4]string
 	vals := buf[:len(d)]
-	for i, name := range d {
-		v, ok := m[name]
-		if !ok {
-			return nil
-		}
-		vals[i] = v
+	if !declaredValues(d, m, vals) {
+		return nil
 	}
 	return f.findValues(fold(hashStrings(hashInit, vals)), vals)
 }

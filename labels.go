@@ -236,15 +236,8 @@ func mapKey(s *labelSchema, m Labels, buf *labelBuf, hint []string) (k labelKey,
 			vals = make([]string, len(m))
 		}
 		vals = vals[:len(m)]
-		// Looking each declared name up is cheaper than ranging over the
-		// map; with the count equal, finding them all means no other
-		// names are there.
-		for i, name := range s.declared {
-			v, ok := m[name]
-			if !ok {
-				return k, false
-			}
-			vals[i] = v
+		if !declaredValues(s.declared, m, vals) {
+			return k, false
 		}
 		return valuesKey(vals), true
 	}
@@ -277,6 +270,21 @@ func mapKey(s *labelSchema, m Labels, buf *labelBuf, hint []string) (k labelKey,
 		names[i], vals[i] = name, v
 	}
 	return namedKey(names, vals), true
+}
+
+// declaredValues reads into vals the values of m for the declared names,
+// in order, and reports whether m has them all. With len(m) equal to
+// len(declared), finding them all means no other names are there; looking
+// each name up is cheaper than ranging over the map.
+func declaredValues(declared []string, m Labels, vals []string) bool {
+	for i, name := range declared {
+		v, ok := m[name]
+		if !ok {
+			return false
+		}
+		vals[i] = v
+	}
+	return true
 }
 
 // namedKey prepares a lookup by names and values sorted by name.
