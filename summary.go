@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -35,20 +34,10 @@ const (
 	DefaultAgeBuckets = 5
 )
 
-// Observations go into a ring of summaryRingSize slots, claimed in order
-// by an atomic position counter, and are merged into the quantile streams
-// in batches of summaryBatch: the ring holds two batches, so observers fill
-// one while the other is being merged.
-const (
-	summaryBatch    = 512
-	summaryRingSize = 2 * summaryBatch
-)
-
-// summaryEmpty is XORed into the bit pattern of every value stored in a
-// ring slot, so that a zero slot means "claimed but not yet written". It is
-// a NaN payload that Observe never stores: Observe replaces every NaN by
-// math.NaN() first.
-const summaryEmpty = 0x7ff4_5e4d_1a2b_3c4d
+// Observations go into a ring of summaryShardSize values per P (one
+// shard per processor that observes the series), and are merged into the
+// quantile stream when a shard fills or a read comes.
+const summaryShardSize = 512
 
 // bucketEpsilonDivisor divides each objective's error for the streams of
 // the age buckets. A query merges the live buckets (quantile.Stream.Merge),
@@ -88,40 +77,51 @@ type summaryConfig struct {
 // SummarySeries is one series of a [Summary], bound to its labels. It is
 // safe for concurrent use.
 //
-// Observe does not lock and does not allocate: it claims a slot of the ring
-// with one atomic add and stores the value there. The observer that claims
-// the last slot of a batch takes mu and merges every complete batch: it
-// counts and sums the values, sorts them and inserts them into the stream
-// of the current age bucket only. Meanwhile other observers fill the other
-// half of the ring; only when that fills too before the merge ends do they
-// wait. A read takes mu, closes the partial batch (moving pos to the end of
-// the batch; the unclaimed rest of it is skipped) and merges it too, so it
-// sees every observation that completed before it began.
+// Observe does not lock, does not allocate and takes one atomic store: it
+// writes the value into the shard of the P (processor) it runs on, pinned
+// to that P so that no other observer writes the shard meanwhile, and
+// publishes it by storing the shard's new position. The observer that
+// fills a shard takes mu and merges it: it counts and sums the values,
+// sorts them in place and inserts them into the stream of the current age
+// bucket only. Other Ps keep observing into their own shards. A read takes
+// mu and merges every shard's published values, so it sees every
+// observation that completed before it began.
 type SummarySeries struct {
 	seriesHeader
 	cfg *summaryConfig
 
-	// pos is the next ring position to claim (position p uses slot
-	// p%summaryRingSize); consumed is the first position not yet merged,
-	// a multiple of summaryBatch. Position p may be written once
-	// p < consumed+summaryRingSize.
-	pos      atomic.Uint64
-	consumed atomic.Uint64
-	// ring holds value bits ^ summaryEmpty, 0 when empty. Observers
-	// store with atomic.StoreUint64; drain loads atomically, and resets a
-	// slot with a plain write, which is ordered before the slot's reuse by
-	// the store to consumed (an atomic store is an XCHG on amd64, about 10
-	// ns; the plain write is not).
-	ring [summaryRingSize]uint64
+	// shards has one entry per P (GOMAXPROCS when the series was made),
+	// allocated by the P's first observation. An observer running on a
+	// P beyond it (GOMAXPROCS grew) takes mu and appends to spill.
+	shards []atomic.Pointer[summaryShard]
 
 	mu      sync.Mutex
-	batch   []float64          // scratch for one batch; mu
+	spill   []float64          // observations from Ps without a shard; mu
 	streams []*quantile.Stream // age buckets, a ring; head is the oldest; mu
 	head    int
 	expires time.Time        // when the head bucket expires; mu
 	merged  *quantile.Stream // scratch for queries; mu
 	count   uint64           // observations merged; mu
-	sum     float64          // their sum, added in position order; mu
+	sum     float64          // their sum; mu
+}
+
+// summaryShard holds one P's observations until they are merged. Only
+// observers pinned to that P write ring and pos; only the merger, under
+// the series' mu, writes consumed. Position p uses slot
+// p%summaryShardSize; positions in [consumed, pos) are published and not
+// yet merged, and an observer may write position pos only while
+// pos−consumed < summaryShardSize.
+//
+// Observers write a slot with a plain store and then store pos: the merger
+// loads pos before reading the slots below it, so it sees them (the
+// atomic store and load order them, for the race detector too). It frees
+// slots by storing consumed after reading (and sorting) them, and the
+// observer loads consumed before reusing one. Two observers on one P run
+// one after the other, each pinned from its load of pos to its store.
+type summaryShard struct {
+	pos      atomic.Uint64
+	consumed atomic.Uint64
+	ring     [summaryShardSize]float64
 }
 
 // SummaryValue is a summary's state at one moment.
@@ -180,6 +180,7 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 	}
 	err := s.f.init(o, expo.Summary, "quantile", func(ss *SummarySeries) {
 		ss.cfg = &s.cfg
+		ss.shards = make([]atomic.Pointer[summaryShard], runtime.GOMAXPROCS(0))
 		if len(s.cfg.objectives) > 0 {
 			ss.streams = make([]*quantile.Stream, s.cfg.ageBuckets)
 			for i := range ss.streams {
@@ -207,86 +208,102 @@ func compareFloat(a, b float64) int {
 
 // Observe adds one observation.
 func (s *SummarySeries) Observe(v float64) {
-	if v != v {
-		v = math.NaN() // one NaN pattern, never summaryEmpty
-	}
-	p := s.pos.Add(1) - 1
-	if p >= s.consumed.Load()+summaryRingSize {
-		s.waitSlot(p)
-	}
-	atomic.StoreUint64(&s.ring[p%summaryRingSize], math.Float64bits(v)^summaryEmpty)
-	if p%summaryBatch == summaryBatch-1 {
-		s.fillBatch()
+	for {
+		p := procPin()
+		if p < len(s.shards) {
+			if sh := s.shards[p].Load(); sh != nil {
+				n, c := sh.pos.Load(), sh.consumed.Load()
+				if n-c < summaryShardSize {
+					sh.ring[n%summaryShardSize] = v
+					sh.pos.Store(n + 1)
+					procUnpin()
+					if n+1-c == summaryShardSize {
+						s.mergeShard(sh)
+					}
+					return
+				}
+			}
+		}
+		procUnpin()
+		if s.observeSlow(v, p) {
+			return
+		}
 	}
 }
 
-// fillBatch merges the batch that the caller completed, and any other
-// complete one.
-func (s *SummarySeries) fillBatch() {
+// mergeShard merges a shard that its observer filled.
+func (s *SummarySeries) mergeShard(sh *summaryShard) {
 	s.mu.Lock()
-	s.drain(s.pos.Load(), 0)
+	s.rotate(s.cfg.now())
+	s.drainShard(sh)
 	s.mu.Unlock()
 }
 
-// waitSlot waits until the slot of position p is free: its previous
-// occupant, a batch earlier in the ring, is merged. That batch is complete,
-// so whoever holds mu is merging it, or the caller merges it.
-func (s *SummarySeries) waitSlot(p uint64) {
-	for p >= s.consumed.Load()+summaryRingSize {
-		// TryLock, not Lock: a reader holding mu may be waiting for
-		// this very observer to write an earlier batch's slot.
-		if s.mu.TryLock() {
-			s.drain(s.pos.Load(), 0)
-			s.mu.Unlock()
+// observeSlow serves an observation that found no room on P p: it makes
+// the P's shard, or merges it when another observer on the P is still
+// merging it full, and reports false so that Observe tries again; or, for
+// a P beyond the shards, it takes v and reports true.
+func (s *SummarySeries) observeSlow(v float64, p int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p < len(s.shards) {
+		if sh := s.shards[p].Load(); sh == nil {
+			s.shards[p].Store(new(summaryShard))
 		} else {
-			runtime.Gosched()
+			s.rotate(s.cfg.now())
+			s.drainShard(sh)
 		}
+		return false
 	}
+	if s.spill == nil {
+		s.spill = make([]float64, 0, summaryShardSize)
+	}
+	s.spill = append(s.spill, v)
+	if len(s.spill) == cap(s.spill) {
+		s.rotate(s.cfg.now())
+		s.drainSpill()
+	}
+	return true
 }
 
-// drain merges every complete batch below end, a position that some
-// observer or the caller has claimed; in the batch that holds end−1, only
-// positions below stop are merged when stop is not 0 (the caller closed it
-// there). s.mu is held.
-func (s *SummarySeries) drain(end, stop uint64) {
-	start := s.consumed.Load()
-	if end-start < summaryBatch && stop == 0 {
+// drainShard merges the values that sh has published. s.mu is held, and
+// rotate has run.
+func (s *SummarySeries) drainShard(sh *summaryShard) {
+	start, end := sh.consumed.Load(), sh.pos.Load()
+	if start == end {
 		return
 	}
-	s.rotate(s.cfg.now())
-	if s.batch == nil {
-		s.batch = make([]float64, 0, summaryBatch)
+	// The values lie in at most two runs of the ring.
+	i, j := start%summaryShardSize, end%summaryShardSize
+	if j <= i {
+		s.insert(sh.ring[i:])
+		i = 0
 	}
-	for ; start+summaryBatch <= end; start += summaryBatch {
-		last := start + summaryBatch
-		if stop != 0 && stop < last {
-			last = stop
-		}
-		b := s.batch[:0]
-		sum := s.sum
-		for p := start; p < last; p++ {
-			slot := &s.ring[p%summaryRingSize]
-			x := atomic.LoadUint64(slot)
-			for spins := 0; x == 0; spins++ {
-				// Claimed, not yet written: the observer is
-				// between its add and its store.
-				if spins > 16 {
-					runtime.Gosched()
-				}
-				x = atomic.LoadUint64(slot)
-			}
-			*slot = 0
-			v := math.Float64frombits(x ^ summaryEmpty)
-			sum += v
-			b = append(b, v)
-		}
-		s.sum = sum
-		s.count += uint64(len(b))
-		// Free the slots for observers a ring later.
-		s.consumed.Store(start + summaryBatch)
-		if s.streams != nil && len(b) > 0 {
-			s.streams[(s.head+len(s.streams)-1)%len(s.streams)].InsertBatch(b)
-		}
+	s.insert(sh.ring[i:j])
+	sh.consumed.Store(end) // after insert has read and sorted the slots
+}
+
+// drainSpill merges the spilled observations. s.mu is held, and rotate
+// has run.
+func (s *SummarySeries) drainSpill() {
+	s.insert(s.spill)
+	s.spill = s.spill[:0]
+}
+
+// insert counts and sums vs and inserts it into the current age bucket,
+// reordering it. s.mu is held.
+func (s *SummarySeries) insert(vs []float64) {
+	if len(vs) == 0 {
+		return
+	}
+	sum := s.sum
+	for _, v := range vs {
+		sum += v
+	}
+	s.sum = sum
+	s.count += uint64(len(vs))
+	if s.streams != nil {
+		s.streams[(s.head+len(s.streams)-1)%len(s.streams)].InsertBatch(vs)
 	}
 }
 
@@ -310,23 +327,16 @@ func (s *SummarySeries) rotate(now time.Time) {
 	}
 }
 
-// flush merges every observation that completed before it was called: it
-// closes the partial batch by moving pos to the batch's end, so observers
-// that come later use the next batch. s.mu is held.
+// flush merges every observation that completed before it was called.
+// s.mu is held.
 func (s *SummarySeries) flush() {
-	for {
-		p := s.pos.Load()
-		if p%summaryBatch == 0 {
-			s.drain(p, 0)
-			break
-		}
-		end := p - p%summaryBatch + summaryBatch
-		if s.pos.CompareAndSwap(p, end) {
-			s.drain(end, p)
-			break
+	s.rotate(s.cfg.now())
+	for i := range s.shards {
+		if sh := s.shards[i].Load(); sh != nil {
+			s.drainShard(sh)
 		}
 	}
-	s.rotate(s.cfg.now())
+	s.drainSpill()
 }
 
 // Value returns the series' quantiles over the window, count and sum.

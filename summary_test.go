@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -363,5 +364,91 @@ func TestSummaryMergedWindowBound(t *testing.T) {
 			}
 			t.Logf("worst rank error: %.2f of the allowed", worst)
 		})
+	}
+}
+
+// TestSummaryShardPaths drives the paths of Observe besides the shard's
+// fast path: a P beyond the shards (GOMAXPROCS grew after the series was
+// made) spills under the lock, and an observer that finds its shard full
+// (its filler not yet merged) merges it and writes again. Counts, sums and
+// quantiles stay exact.
+func TestSummaryShardPaths(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(ss *SummarySeries)
+	}{
+		{"no shards: every P spills", func(ss *SummarySeries) { ss.shards = nil }},
+		{"full shards merged by the next observer", func(ss *SummarySeries) {
+			for i := range ss.shards {
+				sh := new(summaryShard)
+				for j := range sh.ring {
+					sh.ring[j] = 1000
+				}
+				sh.pos.Store(summaryShardSize)
+				ss.shards[i].Store(sh)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Must(NewSummary("c", "h", WithRegistry(NewRegistry()), WithMaxAge(time.Hour, 5)))
+			ss := s.With(nil)
+			tc.prepare(ss)
+			var preset uint64
+			for i := range ss.shards {
+				if sh := ss.shards[i].Load(); sh != nil {
+					preset += sh.pos.Load()
+				}
+			}
+			const n = 3 * summaryShardSize / 2
+			want := make([]float64, 0, n+int(preset))
+			var wantSum float64
+			for i := range n {
+				ss.Observe(float64(i))
+				want = append(want, float64(i))
+				wantSum += float64(i)
+			}
+			for range preset {
+				want = append(want, 1000)
+				wantSum += 1000
+			}
+			v := ss.Value()
+			if v.Count != uint64(len(want)) || v.Sum != wantSum {
+				t.Fatalf("count %d sum %v; want %d %v", v.Count, v.Sum, len(want), wantSum)
+			}
+			slices.Sort(want)
+			checkQuantiles(t, v, DefaultObjectives(), want)
+		})
+	}
+}
+
+// TestSummaryGOMAXPROCSGrows observes from more Ps than the series has
+// shards, alongside scrapes, and checks the totals.
+func TestSummaryGOMAXPROCSGrows(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	reg := NewRegistry()
+	ss := Must(NewSummary("c", "h", WithRegistry(reg))).With(nil)
+	if len(ss.shards) != 1 {
+		t.Fatalf("%d shards with GOMAXPROCS 1", len(ss.shards))
+	}
+	runtime.GOMAXPROCS(4)
+	const workers, per = 8, 5000
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				ss.Observe(float64(i))
+				if i%1000 == 0 {
+					text(t, reg)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	v := ss.Value()
+	if want := uint64(workers * per); v.Count != want || v.Sum != workers*float64(per*(per-1)/2) {
+		t.Fatalf("count %d sum %v; want %d %v", v.Count, v.Sum, want, workers*float64(per*(per-1)/2))
 	}
 }
