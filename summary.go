@@ -85,7 +85,9 @@ type summaryConfig struct {
 // sorts them in place and inserts them into the stream of the current age
 // bucket only. Other Ps keep observing into their own shards. A read takes
 // mu and merges every shard's published values, so it sees every
-// observation that completed before it began.
+// observation that completed before it began. A shard (512 values) takes
+// about 5 KiB, made on the P's first observation of the series: a series
+// observed from every P of an 8-core machine holds 8 of them.
 type SummarySeries struct {
 	seriesHeader
 	cfg *summaryConfig
