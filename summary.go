@@ -34,10 +34,17 @@ const (
 	DefaultAgeBuckets = 5
 )
 
-// Observations go into a ring of summaryShardSize values per P (one
-// shard per processor that observes the series), and are merged into the
-// quantile stream when a shard fills or a read comes.
-const summaryShardSize = 512
+// Observations go into a ring per P (a shard for each processor that
+// observes the series), and are merged into the quantile streams when a
+// shard fills or a read comes. A shard starts with summaryShardMin slots
+// and grows to summaryShardMax when it fills within summaryShardGrowWithin
+// of its previous merge: a P that observes often gets batches large enough
+// to merge cheaply, one that observes now and then costs little memory.
+const (
+	summaryShardMin        = 64
+	summaryShardMax        = 512
+	summaryShardGrowWithin = time.Millisecond
+)
 
 // bucketEpsilonDivisor divides each objective's error for the streams of
 // the age buckets. A query merges the live buckets (quantile.Stream.Merge),
@@ -85,9 +92,10 @@ type summaryConfig struct {
 // sorts them in place and inserts them into the stream of the current age
 // bucket only. Other Ps keep observing into their own shards. A read takes
 // mu and merges every shard's published values, so it sees every
-// observation that completed before it began. A shard (512 values) takes
-// about 5 KiB, made on the P's first observation of the series: a series
-// observed from every P of an 8-core machine holds 8 of them.
+// observation that completed before it began. A P's shard is made on its
+// first observation of the series, with room for 64 values (about 0.6
+// KiB), and grows to 512 (about 4 KiB) if that P observes the series
+// often (see summaryShardGrowWithin).
 type SummarySeries struct {
 	seriesHeader
 	cfg *summaryConfig
@@ -109,21 +117,27 @@ type SummarySeries struct {
 
 // summaryShard holds one P's observations until they are merged. Only
 // observers pinned to that P write ring and pos; only the merger, under
-// the series' mu, writes consumed. Position p uses slot
-// p%summaryShardSize; positions in [consumed, pos) are published and not
-// yet merged, and an observer may write position pos only while
-// pos−consumed < summaryShardSize.
+// the series' mu, writes consumed. Position p uses slot p%len(ring);
+// positions in [consumed, pos) are published and not yet merged, and an
+// observer may write position pos only while pos−consumed < len(ring).
 //
 // Observers write a slot with a plain store and then store pos: the merger
 // loads pos before reading the slots below it, so it sees them (the
 // atomic store and load order them, for the race detector too). It frees
 // slots by storing consumed after reading (and sorting) them, and the
 // observer loads consumed before reusing one. Two observers on one P run
-// one after the other, each pinned from its load of pos to its store.
+// one after the other, each pinned from its load of the shard to its
+// store of pos; so a goroutine running on the P, not pinned, may replace
+// the P's shard (growShard) knowing that nobody is writing it.
 type summaryShard struct {
 	pos      atomic.Uint64
 	consumed atomic.Uint64
-	ring     [summaryShardSize]float64
+	ring     []float64 // a power of two long
+	merged   time.Time // when it was made or last merged full; the series' mu
+}
+
+func newSummaryShard(size int, now time.Time) *summaryShard {
+	return &summaryShard{ring: make([]float64, size), merged: now}
 }
 
 // SummaryValue is a summary's state at one moment.
@@ -215,12 +229,12 @@ func (s *SummarySeries) Observe(v float64) {
 		if p < len(s.shards) {
 			if sh := s.shards[p].Load(); sh != nil {
 				n, c := sh.pos.Load(), sh.consumed.Load()
-				if n-c < summaryShardSize {
-					sh.ring[n%summaryShardSize] = v
+				if size := uint64(len(sh.ring)); n-c < size {
+					sh.ring[n&(size-1)] = v
 					sh.pos.Store(n + 1)
 					procUnpin()
-					if n+1-c == summaryShardSize {
-						s.mergeShard(sh)
+					if n+1-c == size {
+						s.mergeShard(p, sh)
 					}
 					return
 				}
@@ -233,12 +247,35 @@ func (s *SummarySeries) Observe(v float64) {
 	}
 }
 
-// mergeShard merges a shard that its observer filled.
-func (s *SummarySeries) mergeShard(sh *summaryShard) {
+// mergeShard merges the shard of P p, which its observer filled, and
+// grows it if it filled soon after its previous merge.
+func (s *SummarySeries) mergeShard(p int, sh *summaryShard) {
 	s.mu.Lock()
-	s.rotate(s.cfg.now())
+	defer s.mu.Unlock()
+	now := s.cfg.now()
+	s.rotate(now)
 	s.drainShard(sh)
-	s.mu.Unlock()
+	if len(sh.ring) < summaryShardMax && now.Sub(sh.merged) < summaryShardGrowWithin {
+		s.growShard(p, sh, now)
+	}
+	sh.merged = now
+}
+
+// growShard replaces sh, the shard of P p, by a larger one, if the caller
+// runs on P p: then no observer is between its load of the shard and its
+// store of pos (they pin P p while there), and the ones after the swap
+// load the new shard. Otherwise it leaves sh, to grow at a later merge.
+// s.mu is held.
+func (s *SummarySeries) growShard(p int, sh *summaryShard, now time.Time) {
+	big := newSummaryShard(summaryShardMax, now)
+	swapped := procPin() == p && s.shards[p].Load() == sh
+	if swapped {
+		s.shards[p].Store(big)
+	}
+	procUnpin()
+	if swapped {
+		s.drainShard(sh) // what was written between the merge and the swap
+	}
 }
 
 // observeSlow serves an observation that found no room on P p: it makes
@@ -250,7 +287,7 @@ func (s *SummarySeries) observeSlow(v float64, p int) bool {
 	defer s.mu.Unlock()
 	if p < len(s.shards) {
 		if sh := s.shards[p].Load(); sh == nil {
-			s.shards[p].Store(new(summaryShard))
+			s.shards[p].Store(newSummaryShard(summaryShardMin, s.cfg.now()))
 		} else {
 			s.rotate(s.cfg.now())
 			s.drainShard(sh)
@@ -258,7 +295,7 @@ func (s *SummarySeries) observeSlow(v float64, p int) bool {
 		return false
 	}
 	if s.spill == nil {
-		s.spill = make([]float64, 0, summaryShardSize)
+		s.spill = make([]float64, 0, summaryShardMax)
 	}
 	s.spill = append(s.spill, v)
 	if len(s.spill) == cap(s.spill) {
@@ -276,7 +313,8 @@ func (s *SummarySeries) drainShard(sh *summaryShard) {
 		return
 	}
 	// The values lie in at most two runs of the ring.
-	i, j := start%summaryShardSize, end%summaryShardSize
+	mask := uint64(len(sh.ring) - 1)
+	i, j := start&mask, end&mask
 	if j <= i {
 		s.insert(sh.ring[i:])
 		i = 0

@@ -380,11 +380,11 @@ func TestSummaryShardPaths(t *testing.T) {
 		{"no shards: every P spills", func(ss *SummarySeries) { ss.shards = nil }},
 		{"full shards merged by the next observer", func(ss *SummarySeries) {
 			for i := range ss.shards {
-				sh := new(summaryShard)
+				sh := newSummaryShard(summaryShardMin, time.Now())
 				for j := range sh.ring {
 					sh.ring[j] = 1000
 				}
-				sh.pos.Store(summaryShardSize)
+				sh.pos.Store(summaryShardMin)
 				ss.shards[i].Store(sh)
 			}
 		}},
@@ -400,7 +400,7 @@ func TestSummaryShardPaths(t *testing.T) {
 					preset += sh.pos.Load()
 				}
 			}
-			const n = 3 * summaryShardSize / 2
+			const n = 3 * summaryShardMax / 2
 			want := make([]float64, 0, n+int(preset))
 			var wantSum float64
 			for i := range n {
@@ -450,5 +450,43 @@ func TestSummaryGOMAXPROCSGrows(t *testing.T) {
 	v := ss.Value()
 	if want := uint64(workers * per); v.Count != want || v.Sum != workers*float64(per*(per-1)/2) {
 		t.Fatalf("count %d sum %v; want %d %v", v.Count, v.Sum, want, workers*float64(per*(per-1)/2))
+	}
+}
+
+// TestSummaryShardGrowth checks that a P's shard starts small and grows
+// only when it fills soon after its previous merge: with a clock that
+// stands still every fill is soon, with one that moves a second per
+// reading none is. Values are counted across the growth.
+func TestSummaryShardGrowth(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		step time.Duration // how far the clock moves per reading
+		grow bool
+	}{
+		{"often", 0, true},
+		{"now and then", time.Second, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Must(NewSummary("c", "h", WithRegistry(NewRegistry()), WithMaxAge(time.Hour, 5)))
+			var now atomic.Int64
+			s.cfg.now = func() time.Time { return time.Unix(0, now.Add(int64(tc.step))) }
+			ss := s.With(nil)
+			const n = 20 * summaryShardMax
+			for i := range n {
+				ss.Observe(float64(i))
+			}
+			sizes := map[int]int{}
+			for i := range ss.shards {
+				if sh := ss.shards[i].Load(); sh != nil {
+					sizes[len(sh.ring)]++
+				}
+			}
+			if grown := sizes[summaryShardMax] > 0; grown != tc.grow || sizes[summaryShardMin]+sizes[summaryShardMax] == 0 {
+				t.Errorf("shard sizes %v; want grown to %d: %v", sizes, summaryShardMax, tc.grow)
+			}
+			if v := ss.Value(); v.Count != n || v.Sum != float64(n)*(n-1)/2 {
+				t.Errorf("count %d sum %v; want %d %v", v.Count, v.Sum, n, float64(n)*(n-1)/2)
+			}
+		})
 	}
 }
