@@ -23,6 +23,8 @@ func TestZeroAllocs(t *testing.T) {
 	striped := Must(NewCounter("striped_total", "h", WithRegistry(reg)))
 	striped.Inc()
 	striped.contended() // as if Inc had seen another goroutine
+	stripedSeries := c.WithValues("PUT", "200")
+	stripedSeries.contended()
 	method, code := "GET", "200"
 	tests := []struct {
 		name string
@@ -33,6 +35,7 @@ func TestZeroAllocs(t *testing.T) {
 		{"CounterSeries.Add float", func() { cs.Add(0.5) }},
 		{"Counter.Inc unlabelled", func() { free.Inc() }},
 		{"Counter.Inc striped", func() { striped.Inc() }},
+		{"CounterSeries.Inc striped", func() { stripedSeries.Inc() }},
 		{"Gauge.Set unlabelled", func() { plainGauge.Set(1.5) }},
 		{"Gauge.Add unlabelled", func() { plainGauge.Add(1.5) }},
 		{"Histogram.Observe unlabelled", func() { plainHist.Observe(0.3) }},

@@ -27,8 +27,15 @@ type Counter struct {
 // CounterSeries is one series of a [Counter], bound to its labels. Updates are
 // one atomic operation and do not allocate. It is safe for concurrent use.
 type CounterSeries struct {
+	// ints counts integral increments; its top bit, stripedBit, says that
+	// Inc has moved to the striped cells that aux leads to. It is a plain
+	// uint64 used with atomic functions, because calls to them leave Inc
+	// cheap enough to inline; the zero-size field before it makes it
+	// 8-byte aligned on 32-bit platforms too, where a series is held in
+	// another struct (a family's inline series).
+	_    [0]atomic.Uint64
+	ints uint64
 	seriesHeader
-	ints   atomic.Uint64 // integral increments
 	floats atomic.Uint64 // float64 bits of the other increments
 	// aux leads to the family (for counting refused updates) and to the
 	// latest exemplar: one pointer for both, as exemplars are rare. Until
@@ -40,9 +47,11 @@ type CounterSeries struct {
 type counterAux struct {
 	meta     *familyMeta
 	exemplar *expo.Exemplar
-	// cells, for the unlabelled series held in the Counter, leads to the
-	// striped cells that Counter.Inc spreads its increments over once
-	// goroutines contend for the series; they count in its value.
+	// cells leads to the striped cells that Inc spreads its increments
+	// over once goroutines contend for the series; they count in its
+	// value. The unlabelled series held in the Counter has them from the
+	// start (they are the Counter's, shared with Counter.Inc); a labelled
+	// series gets its own aux with them when Inc first finds contention.
 	cells *atomic.Pointer[counterCells]
 }
 
@@ -58,13 +67,22 @@ type counterCell struct {
 	_ [56]byte
 }
 
-// maxCounterCells bounds a striped counter's memory (4 KiB) on machines
-// with many cores; past it, Ps share cells.
-const maxCounterCells = 64
+// maxCounterCells bounds the memory of a striped unlabelled counter
+// (4 KiB), and maxSeriesCells that of a striped labelled series (512 B), of
+// which a family may have many, on machines with many cores; past it, Ps
+// share cells.
+const (
+	maxCounterCells = 64
+	maxSeriesCells  = 8
+)
 
-func newCounterCells() *counterCells {
+// stripedBit, set in a CounterSeries' ints, says that its Inc goes to
+// striped cells. Integral increments below 2^63 in all leave it alone.
+const stripedBit = 1 << 63
+
+func newCounterCells(limit int) *counterCells {
 	n := 1
-	for n < runtime.GOMAXPROCS(0) && n < maxCounterCells {
+	for n < runtime.GOMAXPROCS(0) && n < limit {
 		n *= 2
 	}
 	return &counterCells{cells: make([]counterCell, n)}
@@ -110,8 +128,54 @@ func NewCounter(name, help string, opts ...Option) (*Counter, error) {
 	return register(o, c)
 }
 
-// Inc adds 1 to the series.
-func (s *CounterSeries) Inc() { s.ints.Add(1) }
+// Inc adds 1 to the series. Goroutines that increment a series at once
+// move it to striped cells, one per P, so they do not queue for one cache
+// line; Add does not use them.
+func (s *CounterSeries) Inc() {
+	// A load before the add finds contention: another goroutine's
+	// increment between the two.
+	if old := atomic.LoadUint64(&s.ints); old >= stripedBit || atomic.AddUint64(&s.ints, 1) != old+1 {
+		s.incSlow(old)
+	}
+}
+
+// incSlow is Inc on a series that has moved to striped cells (old has
+// stripedBit), or that has just seen contention.
+//
+//go:noinline
+func (s *CounterSeries) incSlow(old uint64) {
+	if old&stripedBit == 0 {
+		s.contended()
+		return
+	}
+	if cp := s.aux.Load().cells; cp != nil {
+		if cells := cp.Load(); cells != nil {
+			cells.inc()
+			return
+		}
+	}
+	// Only after 2^63 integral increments, which set stripedBit by
+	// themselves.
+	atomic.AddUint64(&s.ints, 1)
+}
+
+// contended moves the series to striped cells: it gives the series an aux
+// that leads to cells, then sets stripedBit. Value counts what the cells
+// hold from the moment they are reachable from aux, so no increment is
+// lost on the way.
+func (s *CounterSeries) contended() {
+	aux := s.aux.Load()
+	for aux.cells == nil {
+		next := &counterAux{meta: aux.meta, exemplar: aux.exemplar, cells: new(atomic.Pointer[counterCells])}
+		if s.aux.CompareAndSwap(aux, next) {
+			aux = next
+			break
+		}
+		aux = s.aux.Load()
+	}
+	aux.cells.CompareAndSwap(nil, newCounterCells(maxSeriesCells))
+	atomic.OrUint64(&s.ints, stripedBit)
+}
 
 // Add adds v to the series. A counter only goes up: a negative or NaN v is
 // ignored and counted in the registry's prom_rejected_updates_total.
@@ -119,7 +183,7 @@ func (s *CounterSeries) Inc() { s.ints.Add(1) }
 func (s *CounterSeries) Add(v float64) {
 	switch {
 	case v >= 0 && v < 1<<53 && v == math.Trunc(v):
-		s.ints.Add(uint64(v))
+		atomic.AddUint64(&s.ints, uint64(v))
 	case v >= 0:
 		addFloat(&s.floats, v)
 	default:
@@ -144,7 +208,11 @@ func (s *CounterSeries) AddWithExemplar(v float64, exemplar Labels) {
 		meta.rejectedExemplars.Add(1)
 		return
 	}
-	s.aux.Store(&counterAux{meta: meta, exemplar: ex, cells: aux.cells})
+	// A CAS, not a store, so that cells a concurrent Inc has just given
+	// the series are kept.
+	for !s.aux.CompareAndSwap(aux, &counterAux{meta: meta, exemplar: ex, cells: aux.cells}) {
+		aux = s.aux.Load()
+	}
 }
 
 // IncWithExemplar is AddWithExemplar(1, exemplar).
@@ -152,7 +220,7 @@ func (s *CounterSeries) IncWithExemplar(exemplar Labels) { s.AddWithExemplar(1, 
 
 // Value returns the series' current value.
 func (s *CounterSeries) Value() float64 {
-	ints := s.ints.Load()
+	ints := atomic.LoadUint64(&s.ints) &^ stripedBit
 	if cp := s.aux.Load().cells; cp != nil {
 		if cells := cp.Load(); cells != nil {
 			ints += cells.sum()
@@ -180,7 +248,7 @@ func (c *Counter) Inc() {
 		s := &c.f.inline
 		// A load before the add finds contention: another goroutine's
 		// increment between the two.
-		if old := s.ints.Load(); s.ints.Add(1) != old+1 {
+		if old := atomic.LoadUint64(&s.ints); atomic.AddUint64(&s.ints, 1) != old+1 {
 			c.contended()
 		}
 	case inlineStriped:
@@ -195,7 +263,7 @@ func (c *Counter) Inc() {
 //
 //go:noinline
 func (c *Counter) contended() {
-	c.cells.CompareAndSwap(nil, newCounterCells())
+	c.cells.CompareAndSwap(nil, newCounterCells(maxCounterCells))
 	// Fails if the series has just been removed: it stays unstriped.
 	c.f.inlineState.CompareAndSwap(inlineLive, inlineStriped)
 }

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 )
@@ -174,21 +174,13 @@ func TestCounterConcurrent(t *testing.T) {
 	reg := NewRegistry()
 	c := Must(NewCounter("c_total", "h", WithRegistry(reg), WithLabelNames("k")))
 	const workers, n = 8, 2000
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range n {
-				c.WithValues(string(rune('a' + (i+w)%20))).Inc()
-				c.With(Labels{"k": "shared"}).Add(1)
-				if i%500 == 0 {
-					text(t, reg)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	repeat(workers, n, func(w, i int) {
+		c.WithValues(string(rune('a' + (i+w)%20))).Inc()
+		c.With(Labels{"k": "shared"}).Add(1)
+		if i%500 == 0 {
+			text(t, reg)
+		}
+	})
 	var total float64
 	for _, v := range c.All() {
 		total += v
@@ -340,20 +332,12 @@ func TestCounterIncStriped(t *testing.T) {
 			c.contended() // as if Inc had seen another goroutine
 		}
 		const workers, each = 4, 50000
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range each {
-					c.Inc()
-					if i%1000 == 0 {
-						c.With(nil).IncWithExemplar(Labels{"trace_id": "abc"})
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		repeat(workers, each, func(_, i int) {
+			c.Inc()
+			if i%1000 == 0 {
+				c.With(nil).IncWithExemplar(Labels{"trace_id": "abc"})
+			}
+		})
 		want := float64(1 + workers*each + workers*each/1000)
 		if v, _ := c.Get(nil); v != want {
 			t.Errorf("forced=%v: Get = %v, want %v", forced, v, want)
@@ -371,14 +355,122 @@ func TestCounterIncStriped(t *testing.T) {
 	}
 }
 
+// TestCounterSeriesIncStriped checks that a labelled series counts exactly
+// whether or not its Inc has moved to striped cells: through Get, Value and
+// a scrape, with Add, exemplars (whose aux must keep the cells) and
+// concurrent increments across the move itself; and that the unlabelled
+// series, moved through With(nil), shares the Counter's cells.
+func TestCounterSeriesIncStriped(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		labels Labels
+		forced bool
+	}{
+		{"labelled", Labels{"path": "/a"}, false},
+		{"labelled forced", Labels{"path": "/a"}, true},
+		{"unlabelled forced", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry()
+			c := Must(NewCounter("hits_total", "h", WithRegistry(reg)))
+			s := c.With(tc.labels)
+			s.Add(2)
+			s.IncWithExemplar(Labels{"trace_id": "before"})
+			if tc.forced {
+				s.contended() // as if Inc had seen another goroutine
+				if got := atomic.LoadUint64(&s.ints); got&stripedBit == 0 {
+					t.Fatalf("ints = %#x after contended, want stripedBit set", got)
+				}
+				if v := s.Value(); v != 3 {
+					t.Fatalf("Value = %v right after the move, want 3", v)
+				}
+			}
+			const workers, each = 4, 50000
+			repeat(workers, each, func(w, i int) {
+				switch {
+				case i%1000 == 0:
+					c.With(tc.labels).IncWithExemplar(Labels{"trace_id": "during"})
+				case i%100 == 0:
+					c.With(tc.labels).Add(1)
+				case w == 0 && tc.labels == nil:
+					c.Inc() // the Counter's own path, same cells
+				default:
+					c.With(tc.labels).Inc()
+				}
+			})
+			want := float64(3 + workers*each)
+			if v, _ := c.Get(tc.labels); v != want {
+				t.Errorf("Get = %v, want %v", v, want)
+			}
+			if v := s.Value(); v != want {
+				t.Errorf("Value = %v, want %v", v, want)
+			}
+			name := "hits_total"
+			if tc.labels != nil {
+				name += `{path="/a"}`
+			}
+			wantSamples(t, reg, name+" "+strconv.FormatFloat(want, 'g', -1, 64))
+			aux := s.aux.Load()
+			striped := atomic.LoadUint64(&s.ints)&stripedBit != 0
+			if striped && (aux.cells == nil || aux.cells.Load() == nil) {
+				t.Errorf("striped, but aux leads to no cells (an exemplar dropped them?)")
+			}
+			if aux.exemplar == nil {
+				t.Errorf("exemplar lost")
+			}
+			if tc.forced && !striped {
+				t.Errorf("not striped after contended")
+			}
+			if striped && aux.cells != nil && aux.cells.Load() != nil && aux.cells.Load().sum() == 0 {
+				t.Errorf("striped, but no increment reached the cells")
+			}
+			t.Logf("striped=%v", striped)
+		})
+	}
+}
+
+// TestCounterSeriesStripedOnlyByInc checks that one goroutine never moves a
+// series to striped cells, so a series used from one goroutine stays one
+// word, and that a series deleted while striped comes back unstriped at 0.
+func TestCounterSeriesStripedOnlyByInc(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("hits_total", "h", WithRegistry(reg), WithLabelNames("path")))
+	s := c.WithValues("/a")
+	for range 100000 {
+		s.Inc()
+	}
+	if got := atomic.LoadUint64(&s.ints); got != 100000 {
+		t.Fatalf("ints = %#x after 100000 serial increments, want 100000 and no stripedBit", got)
+	}
+	if s.aux.Load().cells != nil {
+		t.Fatalf("a serially incremented series has cells")
+	}
+	s.contended()
+	s.Inc()
+	if !c.DeleteValues("/a") {
+		t.Fatal("DeleteValues found no series")
+	}
+	fresh := c.WithValues("/a")
+	fresh.Inc()
+	if got := atomic.LoadUint64(&fresh.ints); got != 1 {
+		t.Errorf("recreated series: ints = %#x, want 1", got)
+	}
+	wantSamples(t, reg, `hits_total{path="/a"} 1`)
+}
+
 // TestCounterCellsPerP checks that a striped counter has a cell for every
-// P (up to maxCounterCells), so goroutines running at once on different Ps
-// never share one, and that an increment lands in its P's cell.
+// P (up to its limit: maxCounterCells for the unlabelled series,
+// maxSeriesCells for labelled ones), so goroutines running at once on
+// different Ps never share one, and that an increment lands in its P's cell.
 func TestCounterCellsPerP(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, tc := range []struct{ procs, cells int }{{1, 1}, {2, 2}, {3, 4}, {8, 8}, {9, 16}, {64, 64}, {100, 64}} {
+	for _, tc := range []struct{ procs, limit, cells int }{
+		{1, maxCounterCells, 1}, {2, maxCounterCells, 2}, {3, maxCounterCells, 4}, {8, maxCounterCells, 8},
+		{9, maxCounterCells, 16}, {64, maxCounterCells, 64}, {100, maxCounterCells, 64},
+		{2, maxSeriesCells, 2}, {8, maxSeriesCells, 8}, {9, maxSeriesCells, 8}, {100, maxSeriesCells, 8},
+	} {
 		runtime.GOMAXPROCS(tc.procs)
-		c := newCounterCells()
+		c := newCounterCells(tc.limit)
 		if len(c.cells) != tc.cells {
 			t.Errorf("GOMAXPROCS %d: %d cells, want %d", tc.procs, len(c.cells), tc.cells)
 		}

@@ -37,14 +37,22 @@ func (h *seriesHeader) header() *seriesHeader { return h }
 // is called through the generic dictionary, which costs a call per probe;
 // every series type embeds seriesHeader as its first field (asserted
 // below, at compile time), so p points at its header.
-func headerOf[T any](p *T) *seriesHeader { return (*seriesHeader)(unsafe.Pointer(p)) }
+func headerOf[T any](p *T) *seriesHeader {
+	return (*seriesHeader)(unsafe.Add(unsafe.Pointer(p), headerOffset))
+}
 
-// A compile error here means a series type no longer starts with its
-// seriesHeader, which headerOf relies on.
-var _ = [1]struct{}{}[unsafe.Offsetof(CounterSeries{}.seriesHeader)+
-	unsafe.Offsetof(GaugeSeries{}.seriesHeader)+
-	unsafe.Offsetof(HistogramSeries{}.seriesHeader)+
-	unsafe.Offsetof(SummarySeries{}.seriesHeader)]
+// headerOffset is where every series type has its seriesHeader: after one
+// 8-byte word of its own, the one its hottest update touches. At offset 0
+// the compiler addresses that word more cheaply, which keeps
+// CounterSeries.Inc within the inlining budget.
+const headerOffset = 8
+
+// A compile error here means a series type no longer has its seriesHeader
+// at headerOffset, which headerOf relies on.
+var _ = [1]struct{}{}[unsafe.Offsetof(CounterSeries{}.seriesHeader)^headerOffset|
+	unsafe.Offsetof(GaugeSeries{}.seriesHeader)^headerOffset|
+	unsafe.Offsetof(HistogramSeries{}.seriesHeader)^headerOffset|
+	unsafe.Offsetof(SummarySeries{}.seriesHeader)^headerOffset]
 
 // table is an open-addressing hash table of series. Readers load it through
 // an atomic pointer and never lock; writers hold the family's mutex and
@@ -76,11 +84,6 @@ type family[T any, PT seriesPtr[T]] struct {
 	mu    sync.Mutex
 	order []PT // insertion order; appended under mu, replaced on delete
 	plain atomic.Pointer[T]
-	// inline is the unlabelled series, held in the family itself so the
-	// updates of an unlabelled metric need no pointer load: live while it
-	// is in the family. Once removed it is never reused; a later
-	// unlabelled series is allocated like any other.
-	inline T
 	// inlineState says whether plain == &inline (inlineLive, or, for a
 	// Counter whose Inc has moved to striped cells, inlineStriped). It is
 	// its own word, not that comparison, because one load keeps the metric
@@ -88,6 +91,11 @@ type family[T any, PT seriesPtr[T]] struct {
 	// comparing plain made Gauge.Add 5.4 -> 6.3 ns), and Counter.Inc reads
 	// both facts in that one load.
 	inlineState atomic.Uint32
+	// inline is the unlabelled series, held in the family itself so the
+	// updates of an unlabelled metric need no pointer load: live while it
+	// is in the family. Once removed it is never reused; a later
+	// unlabelled series is allocated like any other.
+	inline T
 	// nextPlain is the series that the next unlabelled series created
 	// becomes: inline at first, then nil (allocate one), unless the metric
 	// type sets another (Gauge does, for its pending series). Under mu.

@@ -47,8 +47,8 @@ const gaugeUnset = 0x7ff4_0000_756e_7365
 // atomic store, Add a CAS loop; neither allocates. It is safe for
 // concurrent use.
 type GaugeSeries struct {
+	bits atomic.Uint64 // float64 bits of the value
 	seriesHeader
-	bits atomic.Uint64
 }
 
 // NewGauge creates a gauge family and registers it like [NewCounter].

@@ -37,6 +37,22 @@ func wantSamples(t *testing.T, reg *Registry, want ...string) {
 	}
 }
 
+// repeat runs work(w, i) for i = 0, ..., each-1 in each of n goroutines w
+// and waits for them.
+func repeat(n, each int, work func(w, i int)) {
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				work(w, i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // loop runs work(w, i) for i = 0, 1, ... in each of n goroutines w until
 // the returned stop is called; stop waits for them.
 func loop(n int, work func(w, i int)) (stop func()) {

@@ -68,10 +68,10 @@ type Histogram struct {
 // than the three atomic operations a lock-free consistent snapshot needs)
 // and does not allocate. It is safe for concurrent use.
 type HistogramSeries struct {
+	sum float64 // under mu
 	seriesHeader
 	mu        sync.Mutex
 	counts    []uint64                                        // per bucket, not cumulative; +Inf last; under mu
-	sum       float64                                         // under mu
 	exemplars atomic.Pointer[[]atomic.Pointer[expo.Exemplar]] // one per bucket, made on first use
 	h         *Histogram
 }

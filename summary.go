@@ -97,6 +97,7 @@ type summaryConfig struct {
 // KiB), and grows to 512 (about 4 KiB) if that P observes the series
 // often (see summaryShardGrowWithin).
 type SummarySeries struct {
+	count uint64 // observations merged; mu
 	seriesHeader
 	cfg *summaryConfig
 
@@ -111,7 +112,6 @@ type SummarySeries struct {
 	head    int
 	expires time.Time        // when the head bucket expires; mu
 	merged  *quantile.Stream // scratch for queries; mu
-	count   uint64           // observations merged; mu
 	sum     float64          // their sum; mu
 }
 
