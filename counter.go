@@ -18,10 +18,70 @@ import (
 //
 // A Counter is safe for concurrent use.
 type Counter struct {
+	// counterInc comes first, and its Inc is Counter.Inc: a promoted
+	// method at offset 0 is inlined into the caller, as a call through a
+	// Counter method of the same body would not be (the inliner charges
+	// for the field's offset).
+	counterInc
 	f          family[CounterSeries, *CounterSeries]
 	noExemplar counterAux // the aux of every series without an exemplar
 	inlineAux  counterAux // the same for the unlabelled series in f
 	cells      atomic.Pointer[counterCells]
+}
+
+// counterInc is the word that Counter.Inc adds to while the unlabelled
+// series is the one held in the family (f.inline); it counts in that
+// series' value. Its two top bits are flags: stripedBit (Inc has moved to
+// the Counter's striped cells) and notInlineBit (f.inline is not, or no
+// longer, the unlabelled series, so Inc takes the family's path).
+type counterInc struct {
+	_       [0]atomic.Uint64 // 8-byte aligned on 32-bit platforms too
+	n       uint64
+	counter *Counter
+}
+
+// notInlineBit, set in counterInc.n, sends Counter.Inc to the family's
+// unlabelled series: before the first unlabelled update (and for good when
+// the metric declares label names), and after Delete or Reset removed the
+// series held in the family, which is never reused.
+const notInlineBit = 1 << 62
+
+// Inc adds 1 to the unlabelled series. Goroutines that increment at once
+// spread their increments over striped cells, one per P, so they do not
+// queue for one cache line. On a metric with declared label names it is
+// dropped and counted in prom_rejected_updates_total.
+func (c *counterInc) Inc() {
+	// A load before the add finds contention (another goroutine's
+	// increment between the two) and the flags.
+	if old := atomic.LoadUint64(&c.n); old >= notInlineBit || atomic.AddUint64(&c.n, 1) != old+1 {
+		c.incSlow(old)
+	}
+}
+
+// incSlow is Counter.Inc when old has a flag, or when its add has just
+// seen contention.
+//
+//go:noinline
+func (c *counterInc) incSlow(old uint64) {
+	ctr := c.counter
+	switch {
+	case old&notInlineBit != 0:
+		ctr.f.slowPlain().Inc()
+	case old&stripedBit != 0:
+		ctr.cells.Load().inc() // set before the bit
+	default:
+		ctr.cells.CompareAndSwap(nil, newCounterCells(maxCounterCells))
+		atomic.OrUint64(&c.n, stripedBit)
+	}
+}
+
+// inlineChanged keeps notInlineBit in step with the family's inline state.
+func (c *counterInc) inlineChanged(live bool) {
+	if live {
+		atomic.AndUint64(&c.n, ^uint64(notInlineBit))
+	} else {
+		atomic.OrUint64(&c.n, notInlineBit)
+	}
 }
 
 // CounterSeries is one series of a [Counter], bound to its labels. Updates are
@@ -47,6 +107,9 @@ type CounterSeries struct {
 type counterAux struct {
 	meta     *familyMeta
 	exemplar *expo.Exemplar
+	// fast, for the unlabelled series held in the family, is the
+	// Counter's counterInc word, which counts in its value.
+	fast *uint64
 	// cells leads to the striped cells that Inc spreads its increments
 	// over once goroutines contend for the series; they count in its
 	// value. The unlabelled series held in the Counter has them from the
@@ -112,9 +175,10 @@ func NewCounter(name, help string, opts ...Option) (*Counter, error) {
 	if err := o.check("counter", false, false); err != nil {
 		return nil, err
 	}
-	c := &Counter{}
+	c := &Counter{counterInc: counterInc{n: notInlineBit}}
+	c.counterInc.counter = c
 	c.noExemplar.meta = &c.f.familyMeta
-	c.inlineAux = counterAux{meta: &c.f.familyMeta, cells: &c.cells}
+	c.inlineAux = counterAux{meta: &c.f.familyMeta, cells: &c.cells, fast: &c.counterInc.n}
 	err := c.f.init(o, expo.Counter, "", func(s *CounterSeries) {
 		if s == &c.f.inline {
 			s.aux.Store(&c.inlineAux)
@@ -125,6 +189,7 @@ func NewCounter(name, help string, opts ...Option) (*Counter, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.f.inlineChanged = c.counterInc.inlineChanged
 	return register(o, c)
 }
 
@@ -166,9 +231,10 @@ func (s *CounterSeries) incSlow(old uint64) {
 func (s *CounterSeries) contended() {
 	aux := s.aux.Load()
 	for aux.cells == nil {
-		next := &counterAux{meta: aux.meta, exemplar: aux.exemplar, cells: new(atomic.Pointer[counterCells])}
-		if s.aux.CompareAndSwap(aux, next) {
-			aux = next
+		next := *aux
+		next.cells = new(atomic.Pointer[counterCells])
+		if s.aux.CompareAndSwap(aux, &next) {
+			aux = &next
 			break
 		}
 		aux = s.aux.Load()
@@ -210,7 +276,12 @@ func (s *CounterSeries) AddWithExemplar(v float64, exemplar Labels) {
 	}
 	// A CAS, not a store, so that cells a concurrent Inc has just given
 	// the series are kept.
-	for !s.aux.CompareAndSwap(aux, &counterAux{meta: meta, exemplar: ex, cells: aux.cells}) {
+	for {
+		next := *aux
+		next.exemplar = ex
+		if s.aux.CompareAndSwap(aux, &next) {
+			return
+		}
 		aux = s.aux.Load()
 	}
 }
@@ -221,8 +292,12 @@ func (s *CounterSeries) IncWithExemplar(exemplar Labels) { s.AddWithExemplar(1, 
 // Value returns the series' current value.
 func (s *CounterSeries) Value() float64 {
 	ints := atomic.LoadUint64(&s.ints) &^ stripedBit
-	if cp := s.aux.Load().cells; cp != nil {
-		if cells := cp.Load(); cells != nil {
+	aux := s.aux.Load()
+	if aux.fast != nil {
+		ints += atomic.LoadUint64(aux.fast) &^ (stripedBit | notInlineBit)
+	}
+	if aux.cells != nil {
+		if cells := aux.cells.Load(); cells != nil {
 			ints += cells.sum()
 		}
 	}
@@ -237,35 +312,6 @@ func addFloat(a *atomic.Uint64, v float64) {
 			return
 		}
 	}
-}
-
-// Inc adds 1 to the unlabelled series. Goroutines that increment at once
-// spread their increments over striped cells, one per P, so they do not
-// queue for one cache line.
-func (c *Counter) Inc() {
-	switch c.f.inlineState.Load() {
-	case inlineLive:
-		s := &c.f.inline
-		// A load before the add finds contention: another goroutine's
-		// increment between the two.
-		if old := atomic.LoadUint64(&s.ints); atomic.AddUint64(&s.ints, 1) != old+1 {
-			c.contended()
-		}
-	case inlineStriped:
-		c.cells.Load().inc()
-	default:
-		c.f.slowPlain().Inc()
-	}
-}
-
-// contended moves the unlabelled series to striped cells once Inc has seen
-// another goroutine increment it between its load and its add.
-//
-//go:noinline
-func (c *Counter) contended() {
-	c.cells.CompareAndSwap(nil, newCounterCells(maxCounterCells))
-	// Fails if the series has just been removed: it stays unstriped.
-	c.f.inlineState.CompareAndSwap(inlineLive, inlineStriped)
 }
 
 // Add adds v to the unlabelled series; see [CounterSeries.Add].

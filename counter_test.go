@@ -329,7 +329,7 @@ func TestCounterIncStriped(t *testing.T) {
 		c := Must(NewCounter("hits_total", "h", WithRegistry(reg)))
 		c.Inc()
 		if forced {
-			c.contended() // as if Inc had seen another goroutine
+			c.incSlow(0) // as if Inc had seen another goroutine
 		}
 		const workers, each = 4, 50000
 		repeat(workers, each, func(_, i int) {
@@ -351,7 +351,54 @@ func TestCounterIncStriped(t *testing.T) {
 			}
 		}
 		wantSamples(t, reg, "hits_total "+strconv.FormatFloat(want, 'g', -1, 64))
+		if forced && c.cells.Load().sum() == 0 {
+			t.Errorf("forced: no increment reached the striped cells")
+		}
 		t.Logf("forced=%v: striped=%v", forced, c.cells.Load() != nil)
+	}
+}
+
+// TestCounterIncWord follows the word that Counter.Inc adds to: flagged
+// until the first unlabelled update makes the family's inline series the
+// unlabelled one, then counting in that series' value, and flagged for
+// good once Delete or Reset removed it, so that later increments reach the
+// new series. On a metric with declared label names it stays flagged and
+// Inc is a rejected update.
+func TestCounterIncWord(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("c_total", "h", WithRegistry(reg)))
+	word := func() uint64 { return atomic.LoadUint64(&c.counterInc.n) }
+	if got := word(); got != notInlineBit {
+		t.Fatalf("new Counter: word %#x, want notInlineBit only", got)
+	}
+	c.Inc() // creates the series through the family
+	c.Inc()
+	c.Inc()
+	if got := word(); got != 2 {
+		t.Errorf("after three Incs: word %#x, want 2 (the first went through the family)", got)
+	}
+	wantSamples(t, reg, "c_total 3")
+	held := c.With(nil)
+	for _, remove := range []func(){func() { c.Delete(nil) }, c.Reset} {
+		remove()
+		if got := word(); got&notInlineBit == 0 {
+			t.Fatalf("after removal: word %#x, want notInlineBit", got)
+		}
+		c.Inc()
+		wantSamples(t, reg, "c_total 1")
+		if v := held.Value(); v != 3 {
+			t.Errorf("removed series: Value %v, want 3", v)
+		}
+	}
+
+	d := Must(NewCounter("d_total", "h", WithRegistry(reg), WithLabelNames("k")))
+	d.Inc()
+	d.Inc()
+	if got := atomic.LoadUint64(&d.counterInc.n); got != notInlineBit {
+		t.Errorf("declared labels: word %#x, want notInlineBit only", got)
+	}
+	if out := text(t, reg); !strings.Contains(out, `prom_rejected_updates_total{metric="d_total",reason="invalid_labels"} 2`) {
+		t.Errorf("declared labels: Inc not counted as rejected:\n%s", out)
 	}
 }
 

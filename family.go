@@ -84,13 +84,14 @@ type family[T any, PT seriesPtr[T]] struct {
 	mu    sync.Mutex
 	order []PT // insertion order; appended under mu, replaced on delete
 	plain atomic.Pointer[T]
-	// inlineState says whether plain == &inline (inlineLive, or, for a
-	// Counter whose Inc has moved to striped cells, inlineStriped). It is
-	// its own word, not that comparison, because one load keeps the metric
+	// inlineState says whether plain == &inline (inlineLive). It is its
+	// own word, not that comparison, because one load keeps the metric
 	// types' unlabelled methods within the inlining budget (measured:
-	// comparing plain made Gauge.Add 5.4 -> 6.3 ns), and Counter.Inc reads
-	// both facts in that one load.
+	// comparing plain made Gauge.Add 5.4 -> 6.3 ns).
 	inlineState atomic.Uint32
+	// inlineChanged, when set (Counter sets it), is told of every change
+	// of inlineState, under mu.
+	inlineChanged func(live bool)
 	// inline is the unlabelled series, held in the family itself so the
 	// updates of an unlabelled metric need no pointer load: live while it
 	// is in the family. Once removed it is never reused; a later
@@ -120,9 +121,8 @@ type family[T any, PT seriesPtr[T]] struct {
 
 // The values of family.inlineState.
 const (
-	inlineGone    = iota // not (or no longer) the unlabelled series
-	inlineLive           // the unlabelled series
-	inlineStriped        // the unlabelled series of a Counter, striped
+	inlineGone = iota // not (or no longer) the unlabelled series
+	inlineLive        // the unlabelled series
 )
 
 // ticksPerExpiry is how many ticks an expiry lasts: the resolution of
@@ -401,7 +401,7 @@ func (f *family[T, PT]) remove(k *labelKey) bool {
 	f.order = slices.DeleteFunc(slices.Clone(f.order), func(q PT) bool { return q == p })
 	if f.plain.Load() == (*T)(p) {
 		f.plain.Store(nil)
-		f.inlineState.Store(inlineGone)
+		f.setInlineGone()
 	}
 	return true
 }
@@ -414,7 +414,16 @@ func (f *family[T, PT]) reset() {
 	f.order = nil
 	f.overflow = nil
 	f.plain.Store(nil)
+	f.setInlineGone()
+}
+
+// setInlineGone marks the inline series as no longer the unlabelled one,
+// for good. Under mu.
+func (f *family[T, PT]) setInlineGone() {
 	f.inlineState.Store(inlineGone)
+	if f.inlineChanged != nil {
+		f.inlineChanged(false)
+	}
 }
 
 // snapshot returns the series in insertion order. The slice is never
@@ -572,9 +581,8 @@ func (f *family[T, PT]) unlabelled() (PT, error) {
 	f.mu.Lock()
 	if f.lookup(&k) == p {
 		f.plain.Store((*T)(p))
-		if p == &f.inline {
-			// A CAS, so that a Counter's striped state stays.
-			f.inlineState.CompareAndSwap(inlineGone, inlineLive)
+		if p == &f.inline && f.inlineState.CompareAndSwap(inlineGone, inlineLive) && f.inlineChanged != nil {
+			f.inlineChanged(true)
 		}
 	}
 	f.mu.Unlock()
