@@ -84,8 +84,10 @@ func (c *counterInc) inlineChanged(live bool) {
 	}
 }
 
-// CounterSeries is one series of a [Counter], bound to its labels. Updates are
-// one atomic operation and do not allocate. It is safe for concurrent use.
+// CounterSeries is one series of a [Counter], bound to its labels. An update
+// is one atomic add (a CAS loop for a fraction) and does not allocate; a
+// series that goroutines increment at once moves its Inc to per-P cells. It
+// is safe for concurrent use.
 type CounterSeries struct {
 	// ints counts integral increments; its top bit, stripedBit, says that
 	// Inc has moved to the striped cells that aux leads to. It is a plain
@@ -112,9 +114,9 @@ type counterAux struct {
 	fast *uint64
 	// cells leads to the striped cells that Inc spreads its increments
 	// over once goroutines contend for the series; they count in its
-	// value. The unlabelled series held in the Counter has them from the
-	// start (they are the Counter's, shared with Counter.Inc); a labelled
-	// series gets its own aux with them when Inc first finds contention.
+	// value. The family's inline unlabelled series has them from the start
+	// (they are the Counter's, shared with Counter.Inc); any other series
+	// gets its own aux with them when its Inc first finds contention.
 	cells *atomic.Pointer[counterCells]
 }
 
@@ -139,8 +141,10 @@ const (
 	maxSeriesCells  = 8
 )
 
-// stripedBit, set in a CounterSeries' ints, says that its Inc goes to
-// striped cells. Integral increments below 2^63 in all leave it alone.
+// stripedBit, set in a CounterSeries' ints or in a Counter's counterInc
+// word, says that Inc goes to striped cells. Integral increments below 2^63
+// in all (2^62 for the counterInc word, which also holds notInlineBit)
+// leave the flags alone.
 const stripedBit = 1 << 63
 
 func newCounterCells(limit int) *counterCells {
