@@ -70,8 +70,7 @@ func (c *counterInc) incSlow(old uint64) {
 	case old&stripedBit != 0:
 		ctr.cells.Load().inc() // set before the bit
 	default:
-		ctr.cells.CompareAndSwap(nil, newCounterCells(maxCounterCells))
-		atomic.OrUint64(&c.n, stripedBit)
+		stripe(&c.n, &ctr.cells, maxCounterCells)
 	}
 }
 
@@ -243,8 +242,18 @@ func (s *CounterSeries) contended() {
 		}
 		aux = s.aux.Load()
 	}
-	aux.cells.CompareAndSwap(nil, newCounterCells(maxSeriesCells))
-	atomic.OrUint64(&s.ints, stripedBit)
+	stripe(&s.ints, aux.cells, maxSeriesCells)
+}
+
+// stripe moves the Inc that adds to word onto the cells cp leads to,
+// making them (one per P, up to limit) unless they are there already, and
+// then sets word's stripedBit: the cells are in place before any Inc
+// reads the bit.
+func stripe(word *uint64, cp *atomic.Pointer[counterCells], limit int) {
+	if cp.Load() == nil {
+		cp.CompareAndSwap(nil, newCounterCells(limit))
+	}
+	atomic.OrUint64(word, stripedBit)
 }
 
 // Add adds v to the series. A counter only goes up: a negative or NaN v is

@@ -35,8 +35,8 @@ func (h *seriesHeader) header() *seriesHeader { return h }
 
 // headerOf is p.header() for the lookup path. A method of a type parameter
 // is called through the generic dictionary, which costs a call per probe;
-// every series type embeds seriesHeader as its first field (asserted
-// below, at compile time), so p points at its header.
+// every series type embeds seriesHeader at headerOffset (asserted below, at
+// compile time), so p plus that offset points at its header.
 func headerOf[T any](p *T) *seriesHeader {
 	return (*seriesHeader)(unsafe.Add(unsafe.Pointer(p), headerOffset))
 }
