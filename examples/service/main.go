@@ -91,7 +91,7 @@ func (m *metrics) tick(rng *rand.Rand) {
 }
 
 // run serves the metrics on addr with a prom.Service until ctx is done,
-// ticking once at the start and then every second. It prints the metrics
+// ticking once before it serves and then every second. It prints the metrics
 // URL to out once the service listens, and returns nil after a clean stop.
 func run(ctx context.Context, addr string, out io.Writer) error {
 	host, err := os.Hostname()
@@ -100,6 +100,8 @@ func run(ctx context.Context, addr string, out io.Writer) error {
 	}
 	reg := prom.NewRegistry()
 	m := newMetrics(reg, host)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
+	m.tick(rng) // before serving, so the first scrape has every series
 
 	svc := &prom.Service{Registry: reg, Addr: addr}
 	if err := svc.Start(ctx); err != nil {
@@ -111,8 +113,6 @@ func run(ctx context.Context, addr string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Serving prometheus metrics on: %s\n", url)
 
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
-	m.tick(rng)
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
 	for {
