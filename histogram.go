@@ -6,7 +6,6 @@ import (
 	"iter"
 	"math"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -58,6 +57,7 @@ func ExponentialBuckets(start, factor float64, count int) []float64 {
 type Histogram struct {
 	f      family[HistogramSeries, *HistogramSeries]
 	bounds []float64
+	index  bucketIndex
 	les    []string // rendered le pairs, one per bound
 	lesOM  []string // the same in OpenMetrics' canonical form
 
@@ -104,7 +104,7 @@ func NewHistogram(name, help string, opts ...Option) (*Histogram, error) {
 			return nil, err
 		}
 	}
-	h := &Histogram{bounds: bounds, les: make([]string, len(bounds)), lesOM: make([]string, len(bounds))}
+	h := &Histogram{bounds: bounds, index: newBucketIndex(bounds), les: make([]string, len(bounds)), lesOM: make([]string, len(bounds))}
 	for i, b := range bounds {
 		h.les[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendFloat(nil, b))))
 		h.lesOM[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendCanonicalFloat(nil, b))))
@@ -139,16 +139,16 @@ func checkBuckets(name string, bounds []float64) ([]float64, error) {
 // Observe adds one observation. A NaN is counted in the +Inf bucket and
 // makes the sum NaN, as in client_golang.
 func (s *HistogramSeries) Observe(v float64) {
-	// One flat function, the bucket search written out: this is the hot
-	// path, and calls cost as much as the work.
-	b := s.h.bounds
-	i := 0
-	if len(b) > 16 {
-		i = sort.SearchFloat64s(b, v) // len(b) for NaN
-	} else {
-		for i < len(b) && !(v <= b[i]) { // NaN runs to the +Inf bucket
+	// A value whose binade holds at most one bound (with the default
+	// buckets, every positive value in their range) takes no call.
+	x := &s.h.index
+	var i int
+	if k := math.Float64bits(v)>>52 - x.first; k < uint64(len(x.start)-1) && x.start[k+1]-x.start[k] <= 1 {
+		if i = int(x.start[k]); i < len(x.bounds) && !(v <= x.bounds[i]) {
 			i++
 		}
+	} else {
+		i = x.search(v)
 	}
 	s.mu.Lock()
 	s.counts[i]++
@@ -183,7 +183,7 @@ func (s *HistogramSeries) ObserveWithExemplar(v float64, exemplar Labels) {
 
 // bucket returns the index of the bucket that v falls in, as Observe finds
 // it; NaN falls in +Inf.
-func (h *Histogram) bucket(v float64) int { return sort.SearchFloat64s(h.bounds, v) }
+func (h *Histogram) bucket(v float64) int { return h.index.search(v) }
 
 // Value returns the series' buckets, count and sum: a consistent snapshot.
 func (s *HistogramSeries) Value() HistogramValue {
