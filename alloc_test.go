@@ -25,6 +25,8 @@ func TestZeroAllocs(t *testing.T) {
 	striped.incSlow(0) // as if Inc had seen another goroutine
 	stripedSeries := c.WithValues("PUT", "200")
 	stripedSeries.contended()
+	stripedHist := h.WithValues("PUT", "200")
+	stripedHist.contended(0, 0.3) // as if Observe had found the lock taken
 	method, code := "GET", "200"
 	tests := []struct {
 		name string
@@ -42,6 +44,7 @@ func TestZeroAllocs(t *testing.T) {
 		{"GaugeSeries.Set", func() { gs.Set(1.5) }},
 		{"GaugeSeries.Add", func() { gs.Add(1.5) }},
 		{"HistogramSeries.Observe", func() { hs.Observe(0.3) }},
+		{"HistogramSeries.Observe striped", func() { stripedHist.Observe(0.3) }},
 		{"SummarySeries.Observe", func() { ss.Observe(0.3) }},
 		{"WithValues hit", func() { c.WithValues(method, code).Inc() }},
 		{"With map hit, declared", func() { c.With(Labels{"method": method, "code": code}).Inc() }},

@@ -147,11 +147,18 @@ const (
 const stripedBit = 1 << 63
 
 func newCounterCells(limit int) *counterCells {
+	return &counterCells{cells: make([]counterCell, perP(limit))}
+}
+
+// perP returns how many stripes to make for one per P: GOMAXPROCS rounded
+// up to a power of two (so that a P's stripe is p masked), at most limit,
+// itself a power of two.
+func perP(limit int) int {
 	n := 1
 	for n < runtime.GOMAXPROCS(0) && n < limit {
 		n *= 2
 	}
-	return &counterCells{cells: make([]counterCell, n)}
+	return n
 }
 
 // inc adds 1 to the cell of the P the goroutine runs on.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/promgo/prom/internal/expo"
 )
@@ -66,11 +67,15 @@ type Histogram struct {
 // HistogramSeries is one series of a [Histogram], bound to its labels.
 // Observe takes a short uncontended lock (as VictoriaMetrics does: cheaper
 // than the three atomic operations a lock-free consistent snapshot needs)
-// and does not allocate. It is safe for concurrent use.
+// and does not allocate. Once an observation finds the lock taken, the
+// series moves its observations to shards, one per P (at most
+// maxHistogramShards), each with its own lock, so that goroutines on
+// different Ps stop contending. It is safe for concurrent use.
 type HistogramSeries struct {
 	sum float64 // under mu
 	seriesHeader
 	mu        sync.Mutex
+	shards    atomic.Pointer[histogramShards]                 // made on the first contended observation
 	counts    []uint64                                        // per bucket, not cumulative; +Inf last; under mu
 	exemplars atomic.Pointer[[]atomic.Pointer[expo.Exemplar]] // one per bucket, made on first use
 	h         *Histogram
@@ -150,10 +155,98 @@ func (s *HistogramSeries) Observe(v float64) {
 	} else {
 		i = x.search(v)
 	}
-	s.mu.Lock()
+	if sh := s.shards.Load(); sh != nil {
+		sh.observe(i, v)
+		return
+	}
+	if !s.mu.TryLock() {
+		s.contended(i, v)
+		return
+	}
 	s.counts[i]++
 	s.sum += v
 	s.mu.Unlock()
+}
+
+// contended is Observe for an observation that found the series' lock
+// taken: it gives the series its shards, unless another observer has,
+// and observes into its P's shard.
+func (s *HistogramSeries) contended(i int, v float64) {
+	sh := s.shards.Load()
+	if sh == nil {
+		sh = newHistogramShards(len(s.counts))
+		if !s.shards.CompareAndSwap(nil, sh) {
+			sh = s.shards.Load()
+		}
+	}
+	sh.observe(i, v)
+}
+
+// maxHistogramShards caps a contended series' shards: at most this many
+// Ps contend for one shard's lock only when GOMAXPROCS exceeds it.
+const maxHistogramShards = 8
+
+// histogramShards are a contended series' per-P counts and sums.
+type histogramShards struct {
+	shards []histogramShard
+}
+
+// histogramShard is one P's share of a contended series, on its own cache
+// line (its counts on lines of their own).
+type histogramShard struct {
+	histogramShardData
+	_ [(64 - unsafe.Sizeof(histogramShardData{})%64) % 64]byte
+}
+
+type histogramShardData struct {
+	mu     sync.Mutex
+	sum    float64  // under mu
+	counts []uint64 // under mu
+}
+
+// newHistogramShards makes one shard per P (GOMAXPROCS rounded up to a
+// power of two, at most maxHistogramShards) for n buckets. Every shard's
+// counts start on a cache line of their own.
+func newHistogramShards(n int) *histogramShards {
+	k := perP(maxHistogramShards)
+	const line = 64 / 8 // uint64s per cache line
+	stride := (n + line - 1) / line * line
+	words := make([]uint64, k*stride+line-1)
+	skip := int(-uintptr(unsafe.Pointer(&words[0])) / 8 % line) // to the first line boundary
+	sh := &histogramShards{shards: make([]histogramShard, k)}
+	for i := range sh.shards {
+		at := skip + i*stride
+		sh.shards[i].counts = words[at : at+n : at+n]
+	}
+	return sh
+}
+
+// observe counts an observation in bucket i of the shard of the P the
+// goroutine runs on.
+func (sh *histogramShards) observe(i int, v float64) {
+	p := procPin()
+	procUnpin()
+	d := &sh.shards[p&(len(sh.shards)-1)]
+	d.mu.Lock()
+	d.counts[i]++
+	d.sum += v
+	d.mu.Unlock()
+}
+
+// addTo adds every shard's counts into counts and returns the shards' sum,
+// each shard read under its lock.
+func (sh *histogramShards) addTo(counts []uint64) float64 {
+	var sum float64
+	for i := range sh.shards {
+		d := &sh.shards[i]
+		d.mu.Lock()
+		for j, n := range d.counts {
+			counts[j] += n
+		}
+		sum += d.sum
+		d.mu.Unlock()
+	}
+	return sum
 }
 
 // ObserveWithExemplar adds an observation and records an exemplar for its
@@ -201,12 +294,18 @@ func (s *HistogramSeries) Value() HistogramValue {
 	return v
 }
 
-// read copies s's per-bucket counts into counts and returns its sum.
+// read copies s's per-bucket counts into counts and returns its sum: the
+// series' own, then its shards', each under its lock, so that every
+// observation is in both or in neither.
 func (h *Histogram) read(s *HistogramSeries, counts []uint64) float64 {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	copy(counts, s.counts)
-	return s.sum
+	sum := s.sum
+	s.mu.Unlock()
+	if sh := s.shards.Load(); sh != nil {
+		sum += sh.addTo(counts)
+	}
+	return sum
 }
 
 func (h *Histogram) unlabelled() *HistogramSeries {

@@ -2,11 +2,13 @@ package prom
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 func TestHistogramObserve(t *testing.T) {
@@ -168,6 +170,10 @@ func TestHistogramNaNGoesToInf(t *testing.T) {
 func TestHistogramSnapshot(t *testing.T) {
 	reg := NewRegistry()
 	h := Must(NewHistogram("snap", "h", WithRegistry(reg), WithBuckets(1), WithLabelNames("w")))
+	// Series 1 observes into shards from the start; series 0 moves to
+	// them when its two writers first meet (or never, on one P).
+	s1 := h.WithValues("1")
+	s1.shards.Store(newHistogramShards(len(s1.counts)))
 	const writers, perWriter = 4, 200000
 	var wg sync.WaitGroup
 	done := make(chan struct{})
@@ -226,5 +232,58 @@ func TestHistogramSnapshot(t *testing.T) {
 		}
 		check("final", v.Buckets[0].Count, v.Count, v.Sum)
 	}
-	t.Logf("%d reads while observing", reads)
+	t.Logf("%d reads while observing; series 0 striped: %v", reads, h.WithValues("0").shards.Load() != nil)
+}
+
+// TestHistogramShards follows a series onto its shards: an observation
+// that finds the series' lock taken (here held by the test) makes them and
+// counts in its P's shard, later observations go there without the lock,
+// and every read adds the shards to the series' own counts.
+func TestHistogramShards(t *testing.T) {
+	reg := NewRegistry()
+	h := Must(NewHistogram("x", "h", WithRegistry(reg), WithBuckets(1, 2), WithLabelNames("k")))
+	s := h.WithValues("a")
+	s.Observe(0.5) // bucket le=1, in the series' own counts
+	if s.shards.Load() != nil {
+		t.Fatal("an uncontended observation made shards")
+	}
+	s.mu.Lock() // as if another goroutine were observing
+	s.Observe(1.5)
+	s.Observe(3)
+	sh := s.shards.Load()
+	if sh == nil {
+		t.Fatal("an observation that found the lock taken made no shards")
+	}
+	if got := s.counts; !slices.Equal(got, []uint64{1, 0, 0}) {
+		t.Fatalf("series' own counts %v after striping; want [1 0 0]", got)
+	}
+	s.mu.Unlock()
+	s.Observe(1.5) // goes to the shards although the lock is free
+	if got := s.counts; !slices.Equal(got, []uint64{1, 0, 0}) {
+		t.Fatalf("series' own counts %v; a striped series must observe into its shards", got)
+	}
+	want := HistogramValue{Count: 4, Sum: 6.5, Buckets: []Bucket{{1, 1}, {2, 3}, {math.Inf(1), 4}}}
+	if v := s.Value(); !reflect.DeepEqual(v, want) {
+		t.Fatalf("Value = %+v; want %+v", v, want)
+	}
+	for _, l := range []string{`x_bucket{k="a",le="2"} 3`, `x_count{k="a"} 4`, `x_sum{k="a"} 6.5`} {
+		if !slices.Contains(samples(text(t, reg)), l) {
+			t.Errorf("scrape lacks %q:\n%s", l, text(t, reg))
+		}
+	}
+	// Each shard, and each shard's counts, has cache lines of its own.
+	if size := unsafe.Sizeof(histogramShard{}); size%64 != 0 {
+		t.Errorf("histogramShard is %d bytes; want a multiple of 64", size)
+	}
+	for i := range sh.shards {
+		if at := uintptr(unsafe.Pointer(&sh.shards[i].counts[0])); at%64 != 0 {
+			t.Errorf("shard %d's counts at %#x; want a cache line's start", i, at)
+		}
+		if n := len(sh.shards[i].counts); n != 3 {
+			t.Errorf("shard %d has %d counts; want 3", i, n)
+		}
+	}
+	if len(sh.shards) != perP(maxHistogramShards) {
+		t.Errorf("%d shards; want %d", len(sh.shards), perP(maxHistogramShards))
+	}
 }
