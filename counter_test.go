@@ -534,3 +534,41 @@ func TestCounterCellsPerP(t *testing.T) {
 		}
 	}
 }
+
+// TestConstLabelsLookup: a declared family's lookups start comparing after
+// the constant labels, whose rendered length (escaped values included) the
+// family computes once; every hit path must find the series its values
+// made, and values that differ, by a byte or by escaping, must not.
+func TestConstLabelsLookup(t *testing.T) {
+	for _, consts := range []Labels{
+		{"app": "x"},
+		{"app": `q"uo\te`, "zone": "a\nb", "b": ""},
+	} {
+		reg := NewRegistry()
+		c := Must(NewCounter("c_total", "h", WithRegistry(reg), WithLabelNames("method", "code"), WithConstLabels(consts)))
+		sets := [][2]string{{"GET", "200"}, {"GET", "20"}, {"GE", "T200"}, {`a"b`, "1"}, {`a\"b`, "1"}, {"", ""}}
+		for i, vs := range sets {
+			c.WithValues(vs[0], vs[1]).Add(float64(i + 1))
+		}
+		for i, vs := range sets {
+			want := float64(i + 1)
+			if got := c.WithValues(vs[0], vs[1]).Value(); got != want {
+				t.Errorf("consts %v: WithValues%q = %v; want %v", consts, vs, got, want)
+			}
+			if got, _ := c.Get(Labels{"method": vs[0], "code": vs[1]}); got != want {
+				t.Errorf("consts %v: Get %q = %v; want %v", consts, vs, got, want)
+			}
+			if got := c.With(Labels{"method": vs[0], "code": vs[1]}).Value(); got != want {
+				t.Errorf("consts %v: With %q = %v; want %v", consts, vs, got, want)
+			}
+			// The lock-free probe itself hits, not only the general path.
+			vals := vs[:]
+			if p := c.f.findValues(fold(hashStrings(hashInit, vals)), vals); p == nil || p.Value() != want {
+				t.Errorf("consts %v: findValues %q missed", consts, vs)
+			}
+		}
+		if n := len(c.f.snapshot()); n != len(sets) {
+			t.Errorf("consts %v: %d series; want %d", consts, n, len(sets))
+		}
+	}
+}

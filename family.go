@@ -78,7 +78,11 @@ type family[T any, PT seriesPtr[T]] struct {
 	schema labelSchema
 	// fullNames is the full label name list for declared families, shared
 	// by all their series.
-	fullNames  []string
+	fullNames []string
+	// varsAt is where the variable labels start in the Text of every
+	// series of a declared family: after its constant labels, which all
+	// its series render the same.
+	varsAt     int
 	initSeries func(PT) // sets up a zero series' fields beyond the header
 
 	tab   atomic.Pointer[table[T]]
@@ -158,6 +162,10 @@ func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, initSer
 	f.initSeries = initSeries
 	if schema.declared != nil {
 		f.fullNames = slices.Concat(schema.constNames, schema.declared)
+		if nc := len(schema.constNames); nc > 0 && len(schema.declared) > 0 {
+			consts := f.fullNames[:nc]
+			f.varsAt = len(expo.MakeLabels(&consts, schema.constVals).Text) + 1 // and the comma
+		}
 	}
 	f.tab.Store(newTable[T](0))
 	f.discard = f.newSeries()
@@ -522,13 +530,13 @@ func (f *family[T, PT]) findMap(m Labels) *T {
 // returns nil.
 func (f *family[T, PT]) findValues(hash uint32, values []string) *T {
 	t := f.tab.Load()
-	nc := len(f.schema.constNames)
+	names, at := f.schema.declared, f.varsAt
 	for i := uint64(hash) & t.mask; ; i = (i + 1) & t.mask {
 		p := t.slots[i].Load()
 		if p == nil {
 			return nil
 		}
-		if h := headerOf(p); h.hash == hash && h.labels.EqualValues(nc, values) {
+		if h := headerOf(p); h.hash == hash && expo.EqualValuesAt(h.labels.Text, at, names, values) {
 			return p
 		}
 	}

@@ -111,12 +111,25 @@ func (l *Labels) EqualValues(from int, values []string) bool {
 	if len(names)-from != len(values) {
 		return false
 	}
-	t, pos := l.Text, 0
+	pos := 0
 	for _, n := range names[:from] {
-		pos = valueEnd(t, pos+len(n)+2) + 2
+		pos = valueEnd(l.Text, pos+len(n)+2) + 2
+	}
+	return EqualValuesAt(l.Text, pos, names[from:], values)
+}
+
+// EqualValuesAt reports whether the labels of Text t from index pos on
+// (the start of a label), whose names the caller knows to be names, have
+// the values values. A caller that knows the names and where they start
+// in every series' Text (a family's constant labels come first, rendered
+// the same in every series) saves EqualValues' loads of the series' names
+// and its walk over the labels before.
+func EqualValuesAt(t string, pos int, names, values []string) bool {
+	if len(names) != len(values) {
+		return false
 	}
 	for i, v := range values {
-		pos += len(names[from+i]) + 2
+		pos += len(names[i]) + 2
 		end := pos + len(v)
 		if end >= len(t) {
 			return false

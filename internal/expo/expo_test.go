@@ -312,5 +312,12 @@ func FuzzLabelsValues(f *testing.F) {
 		if other != b && l.EqualValues(1, []string{other}) {
 			t.Fatalf("%q: EqualValues(1, %q) is true", vals, other)
 		}
+		// Where a family starts comparing after its constant labels: the
+		// first label's own rendering and a comma.
+		first := names[:1]
+		at := len(MakeLabels(&first, vals[:1]).Text) + 1
+		if !EqualValuesAt(l.Text, at, names[1:], vals[1:]) || (other != b && EqualValuesAt(l.Text, at, names[1:], []string{other})) {
+			t.Fatalf("%q: EqualValuesAt from %d disagrees with the values", vals, at)
+		}
 	})
 }
