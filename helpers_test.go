@@ -74,3 +74,17 @@ func loop(n int, work func(w, i int)) (stop func()) {
 	}
 	return func() { close(done); wg.Wait() }
 }
+
+// readWhile calls read until done is closed, and once more after that,
+// and returns how many times it called it.
+func readWhile(done <-chan struct{}, read func()) int {
+	for n := 1; ; n++ {
+		select {
+		case <-done:
+			read()
+			return n
+		default:
+		}
+		read()
+	}
+}

@@ -67,14 +67,16 @@ type Histogram struct {
 // HistogramSeries is one series of a [Histogram], bound to its labels.
 // Observe takes a short uncontended lock (as VictoriaMetrics does: cheaper
 // than the three atomic operations a lock-free consistent snapshot needs)
-// and does not allocate. Once an observation finds the lock taken, the
-// series moves its observations to shards, one per P (at most
-// maxHistogramShards), each with its own lock, so that goroutines on
-// different Ps stop contending. It is safe for concurrent use.
+// and does not allocate. Once an observation finds the lock taken by
+// another observation (not by a read), the series moves the observations
+// after it to shards, one per P (at most maxHistogramShards), each with
+// its own lock, so that goroutines on different Ps stop contending. It is
+// safe for concurrent use.
 type HistogramSeries struct {
 	sum float64 // under mu
 	seriesHeader
 	mu        sync.Mutex
+	readLast  bool                                            // the latest to release mu was a read; under mu
 	shards    atomic.Pointer[histogramShards]                 // made on the first contended observation
 	counts    []uint64                                        // per bucket, not cumulative; +Inf last; under mu
 	exemplars atomic.Pointer[[]atomic.Pointer[expo.Exemplar]] // one per bucket, made on first use
@@ -169,17 +171,25 @@ func (s *HistogramSeries) Observe(v float64) {
 }
 
 // contended is Observe for an observation that found the series' lock
-// taken: it gives the series its shards, unless another observer has,
-// and observes into its P's shard.
+// taken. Unless the series has its shards already, it waits for the lock
+// and counts there; then, if the lock's latest holder was another
+// observation rather than a read (a scrape meeting an observation is no
+// reason to take the shards' memory), it gives the series its shards for
+// the observations after it.
 func (s *HistogramSeries) contended(i int, v float64) {
-	sh := s.shards.Load()
-	if sh == nil {
-		sh = newHistogramShards(len(s.counts))
-		if !s.shards.CompareAndSwap(nil, sh) {
-			sh = s.shards.Load()
-		}
+	if sh := s.shards.Load(); sh != nil {
+		sh.observe(i, v)
+		return
 	}
-	sh.observe(i, v)
+	s.mu.Lock()
+	s.counts[i]++
+	s.sum += v
+	read := s.readLast
+	s.readLast = false
+	s.mu.Unlock()
+	if !read {
+		s.shards.CompareAndSwap(nil, newHistogramShards(len(s.counts)))
+	}
 }
 
 // maxHistogramShards caps a contended series' shards: at most this many
@@ -301,6 +311,7 @@ func (h *Histogram) read(s *HistogramSeries, counts []uint64) float64 {
 	s.mu.Lock()
 	copy(counts, s.counts)
 	sum := s.sum
+	s.readLast = true
 	s.mu.Unlock()
 	if sh := s.shards.Load(); sh != nil {
 		sum += sh.addTo(counts)

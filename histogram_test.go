@@ -3,11 +3,13 @@ package prom
 import (
 	"math"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -198,13 +200,7 @@ func TestHistogramSnapshot(t *testing.T) {
 			t.Fatalf("%s: le=1 bucket %d, count %d, sum %v; want sum %v", where, low, count, sum, want)
 		}
 	}
-	reads := 0
-	for finished := false; !finished; reads++ {
-		select {
-		case <-done:
-			finished = true
-		default:
-		}
+	reads := readWhile(done, func() {
 		for _, w := range []string{"0", "1"} {
 			if v, ok := h.Get(Labels{"w": w}); ok {
 				check("Get", v.Buckets[0].Count, v.Count, v.Sum)
@@ -224,7 +220,7 @@ func TestHistogramSnapshot(t *testing.T) {
 				check("scrape", uint64(vals[`snap_bucket{w="`+w+`",le="1"}`]), uint64(c), vals[`snap_sum{w="`+w+`"}`])
 			}
 		}
-	}
+	})
 	for _, w := range []string{"0", "1"} {
 		v, _ := h.Get(Labels{"w": w})
 		if v.Count != 2*perWriter {
@@ -236,9 +232,10 @@ func TestHistogramSnapshot(t *testing.T) {
 }
 
 // TestHistogramShards follows a series onto its shards: an observation
-// that finds the series' lock taken (here held by the test) makes them and
-// counts in its P's shard, later observations go there without the lock,
-// and every read adds the shards to the series' own counts.
+// that finds the series' lock taken by a read waits for it, one that finds
+// it taken otherwise (here held by the test) makes them and counts in its
+// P's shard, later observations go there without the lock, and every read
+// adds the shards to the series' own counts.
 func TestHistogramShards(t *testing.T) {
 	reg := NewRegistry()
 	h := Must(NewHistogram("x", "h", WithRegistry(reg), WithBuckets(1, 2), WithLabelNames("k")))
@@ -247,26 +244,47 @@ func TestHistogramShards(t *testing.T) {
 	if s.shards.Load() != nil {
 		t.Fatal("an uncontended observation made shards")
 	}
-	s.mu.Lock() // as if another goroutine were observing
-	s.Observe(1.5)
-	s.Observe(3)
+	// observeBlocked observes v in a goroutine while the test holds the
+	// series' lock, as a read (which marks readLast) or another observer
+	// would, and lets go once the observation waits for it.
+	observeBlocked := func(v float64, asRead bool) {
+		t.Helper()
+		s.mu.Lock()
+		done := make(chan struct{})
+		go func() { s.Observe(v); close(done) }()
+		waitForFrame(t, "(*HistogramSeries).contended")
+		s.readLast = asRead
+		s.mu.Unlock()
+		<-done
+	}
+	// An observation that meets a read waits for it and makes no shards.
+	observeBlocked(0.5, true)
+	if s.shards.Load() != nil {
+		t.Fatal("an observation that met a read made shards")
+	}
+	if got := s.counts; !slices.Equal(got, []uint64{2, 0, 0}) {
+		t.Fatalf("series' own counts %v after waiting for a read; want [2 0 0]", got)
+	}
+	// One that meets another observer counts in the series' own counts
+	// and gives the series shards for the observations after it.
+	observeBlocked(1.5, false)
 	sh := s.shards.Load()
 	if sh == nil {
-		t.Fatal("an observation that found the lock taken made no shards")
+		t.Fatal("an observation that met another observer made no shards")
 	}
-	if got := s.counts; !slices.Equal(got, []uint64{1, 0, 0}) {
-		t.Fatalf("series' own counts %v after striping; want [1 0 0]", got)
+	if got := s.counts; !slices.Equal(got, []uint64{2, 1, 0}) {
+		t.Fatalf("series' own counts %v after striping; want [2 1 0]", got)
 	}
-	s.mu.Unlock()
-	s.Observe(1.5) // goes to the shards although the lock is free
-	if got := s.counts; !slices.Equal(got, []uint64{1, 0, 0}) {
+	s.Observe(3)
+	s.Observe(1.5) // to the shards, as the 3 before it
+	if got := s.counts; !slices.Equal(got, []uint64{2, 1, 0}) {
 		t.Fatalf("series' own counts %v; a striped series must observe into its shards", got)
 	}
-	want := HistogramValue{Count: 4, Sum: 6.5, Buckets: []Bucket{{1, 1}, {2, 3}, {math.Inf(1), 4}}}
+	want := HistogramValue{Count: 5, Sum: 7, Buckets: []Bucket{{1, 2}, {2, 4}, {math.Inf(1), 5}}}
 	if v := s.Value(); !reflect.DeepEqual(v, want) {
 		t.Fatalf("Value = %+v; want %+v", v, want)
 	}
-	for _, l := range []string{`x_bucket{k="a",le="2"} 3`, `x_count{k="a"} 4`, `x_sum{k="a"} 6.5`} {
+	for _, l := range []string{`x_bucket{k="a",le="2"} 4`, `x_count{k="a"} 5`, `x_sum{k="a"} 7`} {
 		if !slices.Contains(samples(text(t, reg)), l) {
 			t.Errorf("scrape lacks %q:\n%s", l, text(t, reg))
 		}
@@ -286,4 +304,42 @@ func TestHistogramShards(t *testing.T) {
 	if len(sh.shards) != perP(maxHistogramShards) {
 		t.Errorf("%d shards; want %d", len(sh.shards), perP(maxHistogramShards))
 	}
+}
+
+// TestHistogramReadsDoNotStripe: one goroutine observes while reads run
+// all along; the reads contend for the series' lock, but only other
+// observations make a series take shards.
+func TestHistogramReadsDoNotStripe(t *testing.T) {
+	reg := NewRegistry()
+	h := Must(NewHistogram("x", "h", WithRegistry(reg)))
+	const n = 300000
+	h.Observe(0) // makes the series before the reads below use it
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n - 1 {
+			h.Observe(float64(i % 3))
+		}
+	}()
+	reads := readWhile(done, func() { h.f.inline.Value() })
+	if h.f.inline.shards.Load() != nil {
+		t.Fatalf("a series observed by one goroutine took shards (%d reads meanwhile)", reads)
+	}
+	if v := h.f.inline.Value(); v.Count != n {
+		t.Fatalf("count %d; want %d", v.Count, n)
+	}
+}
+
+// waitForFrame waits until some goroutine's stack holds a call of fn (a
+// function name as runtime.Stack prints it, such as "(*T).m"), failing the
+// test after ten seconds.
+func waitForFrame(t *testing.T, fn string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if strings.Contains(string(buf[:runtime.Stack(buf, true)]), fn) {
+			return
+		}
+	}
+	t.Fatalf("no goroutine reached %s", fn)
 }
