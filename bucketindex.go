@@ -25,8 +25,9 @@ func newBucketIndex(bounds []float64) bucketIndex {
 		x.first, x.start = math.MaxUint64>>1, make([]int32, 1)
 		return x
 	}
-	x.first = math.Float64bits(bounds[x.negatives]) >> 52
-	last := math.Float64bits(bounds[len(bounds)-1]) >> 52
+	// Abs: a bound of -0 is not below zero, and its binade is +0's.
+	x.first = math.Float64bits(math.Abs(bounds[x.negatives])) >> 52
+	last := math.Float64bits(math.Abs(bounds[len(bounds)-1])) >> 52
 	x.start = make([]int32, last-x.first+2)
 	for k := range x.start {
 		lo := math.Float64frombits((x.first + uint64(k)) << 52)

@@ -35,6 +35,9 @@ var bucketCases = map[string][]float64{
 	"dense binade":  LinearBuckets(64, 1, 64),
 	"exponential":   ExponentialBuckets(1e-9, 2, 100),
 	"extremes":      {-math.MaxFloat64, -1, 1, math.MaxFloat64},
+	"negative zero": {-1, math.Copysign(0, -1), 1},
+	"only -0":       {math.Copysign(0, -1)},
+	"-0 and up":     {math.Copysign(0, -1), 2, 1e300},
 }
 
 // TestBucketIndex checks that Observe's inline path and the index's search
@@ -77,6 +80,8 @@ func FuzzBucketIndex(f *testing.F) {
 	f.Add(0.005, 2.0, uint8(11), 3.0)
 	f.Add(-1.0, 1e-300, uint8(3), 0.0)
 	f.Add(1e-320, 1e10, uint8(40), math.Inf(1))
+	f.Add(math.Copysign(0, -1), 1.0, uint8(3), 0.0)
+	f.Add(-1.0, 1.0, uint8(2), math.Copysign(0, -1))
 	f.Fuzz(func(t *testing.T, start, step float64, n uint8, v float64) {
 		var bounds []float64
 		for b := start; len(bounds) < int(n); b += step {
