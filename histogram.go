@@ -69,7 +69,7 @@ type Histogram struct {
 // than the three atomic operations a lock-free consistent snapshot needs)
 // and does not allocate. Once an observation finds the lock taken by
 // another observation (not by a read), the series moves the observations
-// after it to shards, one per P (at most maxHistogramShards), each with
+// after it to shards, one per P (at most 8), each with
 // its own lock, so that goroutines on different Ps stop contending. It is
 // safe for concurrent use.
 type HistogramSeries struct {
