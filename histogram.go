@@ -56,12 +56,10 @@ func ExponentialBuckets(start, factor float64, count int) []float64 {
 // Get, All, Value) is a consistent snapshot: its _count equals the +Inf
 // bucket and its _sum is the sum of exactly the observations counted.
 type Histogram struct {
-	f      family[HistogramSeries, *HistogramSeries]
-	bounds []float64
-	index  bucketIndex
-	les    []string // rendered le pairs, one per bound
-	lesOM  []string // the same in OpenMetrics' canonical form
-
+	f     family[HistogramSeries, *HistogramSeries]
+	index bucketIndex // holds the finite bounds, ascending
+	les   []string    // rendered le pairs, one per bound
+	lesOM []string    // the same in OpenMetrics' canonical form
 }
 
 // HistogramSeries is one series of a [Histogram], bound to its labels.
@@ -111,13 +109,13 @@ func NewHistogram(name, help string, opts ...Option) (*Histogram, error) {
 			return nil, err
 		}
 	}
-	h := &Histogram{bounds: bounds, index: newBucketIndex(bounds), les: make([]string, len(bounds)), lesOM: make([]string, len(bounds))}
+	h := &Histogram{index: newBucketIndex(bounds), les: make([]string, len(bounds)), lesOM: make([]string, len(bounds))}
 	for i, b := range bounds {
 		h.les[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendFloat(nil, b))))
 		h.lesOM[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendCanonicalFloat(nil, b))))
 	}
 	err := h.f.init(o, expo.Histogram, "le", func(s *HistogramSeries) {
-		s.counts, s.h = make([]uint64, len(h.bounds)+1), h
+		s.counts, s.h = make([]uint64, len(bounds)+1), h
 	})
 	if err != nil {
 		return nil, err
@@ -266,7 +264,7 @@ func (sh *histogramShards) addTo(counts []uint64) float64 {
 // counts) and counted in prom_rejected_updates_total.
 func (s *HistogramSeries) ObserveWithExemplar(v float64, exemplar Labels) {
 	s.Observe(v)
-	i := s.h.bucket(v)
+	i := s.h.index.search(v) // the bucket Observe counted v in
 	ex, err := newExemplar(s.h.f.name, exemplar, v)
 	if err != nil {
 		s.h.f.rejectedExemplars.Add(1)
@@ -284,10 +282,6 @@ func (s *HistogramSeries) ObserveWithExemplar(v float64, exemplar Labels) {
 	(*exs)[i].Store(ex)
 }
 
-// bucket returns the index of the bucket that v falls in, as Observe finds
-// it; NaN falls in +Inf.
-func (h *Histogram) bucket(v float64) int { return h.index.search(v) }
-
 // Value returns the series' buckets, count and sum: a consistent snapshot.
 func (s *HistogramSeries) Value() HistogramValue {
 	counts := make([]uint64, len(s.counts))
@@ -296,8 +290,8 @@ func (s *HistogramSeries) Value() HistogramValue {
 	for i, n := range counts {
 		v.Count += n
 		ub := math.Inf(1)
-		if i < len(s.h.bounds) {
-			ub = s.h.bounds[i]
+		if b := s.h.index.bounds; i < len(b) {
+			ub = b[i]
 		}
 		v.Buckets[i] = Bucket{UpperBound: ub, Count: v.Count}
 	}
@@ -365,7 +359,7 @@ func (h *Histogram) All() iter.Seq2[Labels, HistogramValue] {
 }
 
 // Buckets returns the finite bucket upper bounds.
-func (h *Histogram) Buckets() []float64 { return slices.Clone(h.bounds) }
+func (h *Histogram) Buckets() []float64 { return slices.Clone(h.index.bounds) }
 
 // Delete removes the series with these labels; it reports whether it
 // existed.
@@ -398,7 +392,7 @@ func (h *Histogram) Collect(ctx context.Context, w *MetricWriter) error {
 
 func (h *Histogram) encode(enc expo.Encoder) {
 	h.f.start(enc)
-	d := expo.HistogramData{Bounds: h.bounds, Les: h.les, LesOM: h.lesOM, Counts: make([]uint64, len(h.bounds)+1)}
+	d := expo.HistogramData{Bounds: h.index.bounds, Les: h.les, LesOM: h.lesOM, Counts: make([]uint64, len(h.index.bounds)+1)}
 	var exemplars []*expo.Exemplar
 	for _, s := range h.f.snapshot() {
 		d.Sum = h.read(s, d.Counts)
