@@ -347,26 +347,26 @@ func (c *Counter) unlabelled() *CounterSeries {
 // With returns the series for a label set, creating it on first use; nil or
 // empty labels mean the unlabelled series. A hit neither locks nor
 // allocates. Labels that do not fit the metric (see [Counter.Bind] for the
-// error) give a detached series whose updates are dropped and counted in
-// the registry's prom_rejected_updates_total.
+// error) give a detached series whose updates are dropped, and each such
+// call is counted in the registry's prom_rejected_updates_total.
 func (c *Counter) With(labels Labels) *CounterSeries {
-	s, _ := c.f.withMap(labels)
-	return s
+	return c.f.withMap(labels)
 }
 
 // WithValues is [Counter.With] for the label values of the names declared
 // with [WithLabelNames], in that order.
 func (c *Counter) WithValues(values ...string) *CounterSeries {
-	s, _ := c.f.withValues(values)
-	return s
+	return c.f.withValues(values)
 }
 
-// Bind is [Counter.With] that reports labels that do not fit the metric.
-func (c *Counter) Bind(labels Labels) (*CounterSeries, error) { return c.f.withMap(labels) }
+// Bind is [Counter.With] that returns the error for labels that do not fit
+// the metric, instead of counting them in prom_rejected_updates_total.
+func (c *Counter) Bind(labels Labels) (*CounterSeries, error) { return c.f.bindMap(labels) }
 
-// BindValues is [Counter.WithValues] that reports values that do not fit.
+// BindValues is [Counter.WithValues] that returns the error for values that do
+// not fit, instead of counting them.
 func (c *Counter) BindValues(values ...string) (*CounterSeries, error) {
-	return c.f.withValues(values)
+	return c.f.bindValues(values)
 }
 
 // Get returns the value of the series with these labels, and false when
@@ -403,7 +403,9 @@ func (c *Counter) LabelNames() []string { return c.f.labelNames() }
 // ConstLabels returns the metric's constant labels.
 func (c *Counter) ConstLabels() Labels { return c.f.constLabels() }
 
-// Describe returns the metric name; it implements [Collector].
+// Describe returns the metric name first, then the other names the counter
+// takes in some format: for a counter n, n_total and n_created (OpenMetrics'
+// samples); for n_total, n and n_created. It implements [Collector].
 func (c *Counter) Describe() []string { return c.f.describe() }
 
 // Collect writes the family to w; it implements [Collector].

@@ -38,10 +38,10 @@
 // UTF-8 is replaced, byte by byte, with U+FFFD. Label names must match
 // [a-zA-Z_][a-zA-Z0-9_]* and not begin with __; le is reserved on
 // histograms and quantile on summaries. With cannot return an error, so
-// labels that do not fit give a detached series whose updates are dropped
-// and counted in the registry's own counter prom_rejected_updates_total
-// (with the metric's name and the reason); Bind and BindValues return the
-// error instead. Counter.Add drops and counts negative and NaN increments in
+// labels that do not fit give a detached series whose updates are dropped,
+// and the call is counted in the registry's own counter
+// prom_rejected_updates_total (with the metric's name and the reason); Bind
+// and BindValues return the error instead, and count nothing. Counter.Add drops and counts negative and NaN increments in
 // the same way.
 //
 // Get reads a series' value back, All lists every series, Delete removes

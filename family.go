@@ -139,6 +139,9 @@ func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, initSer
 	if err := checkMetricName(o.name); err != nil {
 		return err
 	}
+	if typ == expo.Counter && o.name == "_total" {
+		return fmt.Errorf("prom: %w: counter name %q leaves nothing before _total for its OpenMetrics family name", ErrInvalidName, o.name)
+	}
 	if err := checkUnit(o.name, o.unit, typ); err != nil {
 		return err
 	}
@@ -246,7 +249,6 @@ func (f *family[T, PT]) mark(k *labelKey, p PT, t uint32) (PT, error) {
 
 func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 	if err := f.schema.validate(k); err != nil {
-		f.rejectedLabels.Add(1)
 		return nil, err
 	}
 	if k2, repaired := repairKey(k); repaired {
@@ -475,9 +477,14 @@ func (f *family[T, PT]) sweep() {
 	}
 }
 
-// withMap returns the series for a label map, or the discard series and
-// an error.
-func (f *family[T, PT]) withMap(m Labels) (PT, error) {
+// withMap returns the series for a label map, or the discard series
+// with the refusal counted (the one-line form, With, has no error to
+// return).
+func (f *family[T, PT]) withMap(m Labels) PT { return f.counted(f.bindMap(m)) }
+
+// bindMap returns the series for a label map, or the discard series and
+// an error; it does not count the refusal, which its caller sees.
+func (f *family[T, PT]) bindMap(m Labels) (PT, error) {
 	if len(m) == 0 {
 		return f.unlabelled()
 	}
@@ -487,7 +494,6 @@ func (f *family[T, PT]) withMap(m Labels) (PT, error) {
 	var buf labelBuf
 	k, ok := mapKey(&f.schema, m, &buf, f.hintNames())
 	if !ok {
-		f.rejectedLabels.Add(1)
 		return f.discard, f.schema.mapError(m)
 	}
 	p, err := f.get(&k)
@@ -497,17 +503,59 @@ func (f *family[T, PT]) withMap(m Labels) (PT, error) {
 	return p, nil
 }
 
-// withValues returns the series for positional label values. The hit of a
-// family without idle expiry is written out here, apart from the general
-// lookup, as it is the path the hot loops of callers take.
-func (f *family[T, PT]) withValues(values []string) (PT, error) {
+// withValues returns the series for positional label values, or the
+// discard series with the refusal counted. The hit of a family without
+// idle expiry is written out here, apart from the general lookup, as it
+// is the path the hot loops of callers take (through hitValues it would
+// cost a call: the compiler does not inline it here).
+func (f *family[T, PT]) withValues(values []string) PT {
 	if f.expiry == 0 && f.schema.declared != nil {
 		if p := f.findValues(fold(hashStrings(hashInit, values)), values); p != nil {
-			return PT(p), nil
+			return PT(p)
 		}
+	}
+	return f.addValuesCounted(values)
+}
+
+// addValuesCounted is addValues with the refusal counted. It stays a call
+// of its own, so that withValues' hit path is no larger than bindValues'.
+//
+//go:noinline
+func (f *family[T, PT]) addValuesCounted(values []string) PT { return f.counted(f.addValues(values)) }
+
+// bindValues is withValues that returns the refusal instead of counting
+// it.
+func (f *family[T, PT]) bindValues(values []string) (PT, error) {
+	if p := f.hitValues(values); p != nil {
+		return PT(p), nil
 	}
 	return f.addValues(values)
 }
+
+// hitValues finds the series for positional values without a lock, in a
+// family with declared names and no idle expiry, or returns nil.
+func (f *family[T, PT]) hitValues(values []string) *T {
+	if f.expiry == 0 && f.schema.declared != nil {
+		return f.findValues(fold(hashStrings(hashInit, values)), values)
+	}
+	return nil
+}
+
+// counted returns p, counting a refusal in prom_rejected_updates_total
+// when err is one: what the forms that cannot return an error (With, an
+// unlabelled update of a family that declares names) do with it.
+func (f *family[T, PT]) counted(p PT, err error) PT {
+	if err != nil {
+		f.rejectLabels()
+	}
+	return p
+}
+
+// rejectLabels counts a refusal of labels. It stays a call, off the
+// inlined lookups that may reach it.
+//
+//go:noinline
+func (f *familyMeta) rejectLabels() { f.rejectedLabels.Add(1) }
 
 // findMap is withMap's hit path for a family with up to four declared
 // names and no idle expiry: the values are read from m onto the stack (a
@@ -548,7 +596,6 @@ func (f *family[T, PT]) addValues(values []string) (PT, error) {
 		if len(values) == 0 {
 			return f.unlabelled()
 		}
-		f.rejectedLabels.Add(1)
 		return f.discard, fmt.Errorf("prom: %w: metric %q declares no label names, so it takes no positional values (got %d)", ErrInvalidLabels, f.name, len(values))
 	}
 	k := valuesKey(values)
@@ -563,10 +610,7 @@ func (f *family[T, PT]) addValues(values []string) (PT, error) {
 // live; the metric types' unlabelled methods keep the live case inline.
 //
 //go:noinline
-func (f *family[T, PT]) slowPlain() PT {
-	p, _ := f.unlabelled()
-	return p
-}
+func (f *family[T, PT]) slowPlain() PT { return f.counted(f.unlabelled()) }
 
 // unlabelled returns the series with no variable labels.
 func (f *family[T, PT]) unlabelled() (PT, error) {
@@ -576,7 +620,6 @@ func (f *family[T, PT]) unlabelled() (PT, error) {
 	k := namedKey(nil, nil)
 	if f.schema.declared != nil {
 		if len(f.schema.declared) > 0 {
-			f.rejectedLabels.Add(1)
 			return f.discard, f.schema.mapError(nil)
 		}
 		k = valuesKey(nil)
@@ -712,16 +755,27 @@ func (m *familyMeta) seriesLimit() int {
 	return 0
 }
 
-// describe lists the names a family of this type produces in the text
-// format, for conflict checks.
+// describe lists every name a family of this type produces in any format,
+// its primary name first, for conflict checks: a counter n (or n_total) is
+// the OpenMetrics family n with samples n_total and n_created, and a
+// histogram or a summary has _created samples there too. Two families
+// whose lists meet would render clashing names in OpenMetrics, which
+// Prometheus asks for first.
 func (f *family[T, PT]) describe() []string {
+	n := f.name
 	switch f.typ {
+	case expo.Counter:
+		base := strings.TrimSuffix(n, "_total")
+		if base == n {
+			return []string{n, n + "_total", n + "_created"}
+		}
+		return []string{n, base, base + "_created"}
 	case expo.Histogram:
-		return []string{f.name, f.name + "_bucket", f.name + "_count", f.name + "_sum"}
+		return []string{n, n + "_bucket", n + "_count", n + "_sum", n + "_created"}
 	case expo.Summary:
-		return []string{f.name, f.name + "_count", f.name + "_sum"}
+		return []string{n, n + "_count", n + "_sum", n + "_created"}
 	}
-	return []string{f.name}
+	return []string{n}
 }
 
 // collectVia writes a family through a MetricWriter, for callers outside

@@ -90,7 +90,7 @@ func (g *Gauge) promoteLocked() {
 	if g.f.plain.Load() == p || p.bits.Load() == gaugeUnset {
 		return
 	}
-	g.register(p)
+	g.f.counted(g.register(p))
 }
 
 // register registers the pending series p, returning it, or what the
@@ -177,33 +177,43 @@ func (g *Gauge) plain() (*GaugeSeries, error) {
 	return g.register(p)
 }
 
+// plainCounted is plain for With and WithValues, which count a refusal
+// instead of returning it.
+func (g *Gauge) plainCounted() *GaugeSeries { return g.f.counted(g.plain()) }
+
 // With returns the series for a label set; see [Counter.With].
 func (g *Gauge) With(labels Labels) *GaugeSeries {
-	s, _ := g.Bind(labels)
-	return s
+	if len(labels) == 0 {
+		return g.plainCounted()
+	}
+	return g.f.withMap(labels)
 }
 
 // WithValues returns the series for positional label values; see
 // [Counter.WithValues].
 func (g *Gauge) WithValues(values ...string) *GaugeSeries {
-	s, _ := g.BindValues(values...)
-	return s
+	if len(values) == 0 {
+		return g.plainCounted()
+	}
+	return g.f.withValues(values)
 }
 
-// Bind is [Gauge.With] that reports labels that do not fit the metric.
+// Bind is [Gauge.With] that returns the error for labels that do not fit
+// the metric, instead of counting them in prom_rejected_updates_total.
 func (g *Gauge) Bind(labels Labels) (*GaugeSeries, error) {
 	if len(labels) == 0 {
 		return g.plain()
 	}
-	return g.f.withMap(labels)
+	return g.f.bindMap(labels)
 }
 
-// BindValues is [Gauge.WithValues] that reports values that do not fit.
+// BindValues is [Gauge.WithValues] that returns the error for values that do
+// not fit, instead of counting them.
 func (g *Gauge) BindValues(values ...string) (*GaugeSeries, error) {
 	if len(values) == 0 {
 		return g.plain()
 	}
-	return g.f.withValues(values)
+	return g.f.bindValues(values)
 }
 
 // Get returns the value of the series with these labels, and false when

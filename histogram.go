@@ -325,23 +325,23 @@ func (h *Histogram) Observe(v float64) { h.unlabelled().Observe(v) }
 
 // With returns the series for a label set; see [Counter.With].
 func (h *Histogram) With(labels Labels) *HistogramSeries {
-	s, _ := h.f.withMap(labels)
-	return s
+	return h.f.withMap(labels)
 }
 
 // WithValues returns the series for positional label values; see
 // [Counter.WithValues].
 func (h *Histogram) WithValues(values ...string) *HistogramSeries {
-	s, _ := h.f.withValues(values)
-	return s
+	return h.f.withValues(values)
 }
 
-// Bind is [Histogram.With] that reports labels that do not fit the metric.
-func (h *Histogram) Bind(labels Labels) (*HistogramSeries, error) { return h.f.withMap(labels) }
+// Bind is [Histogram.With] that returns the error for labels that do not fit
+// the metric, instead of counting them in prom_rejected_updates_total.
+func (h *Histogram) Bind(labels Labels) (*HistogramSeries, error) { return h.f.bindMap(labels) }
 
-// BindValues is [Histogram.WithValues] that reports values that do not fit.
+// BindValues is [Histogram.WithValues] that returns the error for values that do
+// not fit, instead of counting them.
 func (h *Histogram) BindValues(values ...string) (*HistogramSeries, error) {
-	return h.f.withValues(values)
+	return h.f.bindValues(values)
 }
 
 // Get returns the state of the series with these labels, and false when
@@ -381,8 +381,8 @@ func (h *Histogram) LabelNames() []string { return h.f.labelNames() }
 // ConstLabels returns the metric's constant labels.
 func (h *Histogram) ConstLabels() Labels { return h.f.constLabels() }
 
-// Describe returns the names the histogram produces; it implements
-// [Collector].
+// Describe returns the names the histogram produces, its name first, then
+// its _bucket, _count, _sum and _created names; it implements [Collector].
 func (h *Histogram) Describe() []string { return h.f.describe() }
 
 // Collect writes the family to w; it implements [Collector].

@@ -20,8 +20,10 @@ import (
 // values read from another system.
 type Collector interface {
 	// Describe returns the names of the metric families Collect writes, so
-	// that Register can refuse a name that is already taken. Histograms and
-	// summaries list their _bucket, _count and _sum names too.
+	// that Register can refuse a name that is already taken. The first is
+	// the collector's primary name. The metric types list every sample
+	// name they take in any format too: a histogram's _bucket, _count,
+	// _sum and _created, a counter's name with and without _total.
 	Describe() []string
 	// Collect writes the collector's current metrics to w. It should end
 	// early when ctx is done. It is called concurrently by parallel scrapes.

@@ -3,6 +3,7 @@ package prom
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -234,5 +235,189 @@ func TestCollectorFailuresCounted(t *testing.T) {
 	}
 	if _, err := NewCounter(failuresMetric, "h", WithRegistry(reg)); err == nil {
 		t.Error("the failures metric's name is not reserved")
+	}
+}
+
+// TestRegistryOpenMetricsClashes: two families whose names differ in the
+// text format can still clash in OpenMetrics, where a counter n or n_total
+// is the family n with the samples n_total and n_created, and histograms
+// and summaries have _created samples. Register refuses those pairs, and
+// every pair it takes renders each OpenMetrics name once.
+func TestRegistryOpenMetricsClashes(t *testing.T) {
+	newMetric := map[string]func(name string, reg *Registry) error{
+		"counter": func(n string, r *Registry) error {
+			m, err := NewCounter(n, "h", WithRegistry(r))
+			if err == nil {
+				m.Inc()
+			}
+			return err
+		},
+		"gauge": func(n string, r *Registry) error {
+			m, err := NewGauge(n, "h", WithRegistry(r))
+			if err == nil {
+				m.Set(1)
+			}
+			return err
+		},
+		"histogram": func(n string, r *Registry) error {
+			m, err := NewHistogram(n, "h", WithRegistry(r))
+			if err == nil {
+				m.Observe(1)
+			}
+			return err
+		},
+		"summary": func(n string, r *Registry) error {
+			m, err := NewSummary(n, "h", WithRegistry(r))
+			if err == nil {
+				m.Observe(1)
+			}
+			return err
+		},
+	}
+	for _, tc := range []struct {
+		first, firstName, second, secondName string
+		clash                                string // the name refused, "" for none
+	}{
+		{"counter", "m", "gauge", "m_total", "m_total"},
+		{"counter", "f_total", "gauge", "f", "f"},
+		{"gauge", "f", "counter", "f_total", "f"},
+		{"counter", "c", "counter", "c_total", "c_total"},
+		{"counter", "k", "gauge", "k_created", "k_created"},
+		{"counter", "k_total", "gauge", "k_created", "k_created"},
+		{"histogram", "h", "gauge", "h_created", "h_created"},
+		{"summary", "s", "counter", "s_created", "s_created"},
+		{"gauge", "s_count", "summary", "s", "s_count"},
+		{"counter", "x", "histogram", "x_total", "x_total"},
+		// No clash in either format:
+		{"gauge", "g", "gauge", "g_total", ""},
+		{"counter", "a", "gauge", "a_count", ""},
+		{"counter", "a_total", "gauge", "a_total_total", ""},
+		{"histogram", "h", "gauge", "h_total", ""},
+		{"summary", "s", "gauge", "s_bucket", ""},
+	} {
+		name := tc.first + " " + tc.firstName + ", " + tc.second + " " + tc.secondName
+		t.Run(name, func(t *testing.T) {
+			reg := NewRegistry()
+			if err := newMetric[tc.first](tc.firstName, reg); err != nil {
+				t.Fatal(err)
+			}
+			err := newMetric[tc.second](tc.secondName, reg)
+			var are *AlreadyRegisteredError
+			switch {
+			case tc.clash == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.clash != "" && (!errors.As(err, &are) || are.Name != tc.clash || are.ExistingName != tc.firstName):
+				t.Fatalf("err = %v; want *AlreadyRegisteredError for %q, held by %q", err, tc.clash, tc.firstName)
+			case tc.clash != "":
+				return
+			}
+			h := Handler(reg, WithCreatedSamples())
+			body := serve(h, http.MethodGet, "/metrics", http.Header{"Accept": {"application/openmetrics-text;version=1.0.0"}}).Body.String()
+			families, owner := map[string]bool{}, map[string]string{}
+			family := ""
+			for _, line := range strings.Split(body, "\n") {
+				if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
+					family, _, _ = strings.Cut(rest, " ")
+					if families[family] {
+						t.Fatalf("family %s twice in\n%s", family, body)
+					}
+					families[family] = true
+				}
+				if line == "" || line[0] == '#' {
+					continue
+				}
+				sample := line[:strings.IndexAny(line, "{ ")]
+				if f, ok := owner[sample]; ok && f != family {
+					t.Fatalf("sample %s in families %s and %s:\n%s", sample, f, family, body)
+				}
+				owner[sample] = family
+			}
+			if len(families) != 2 || len(owner) < 2 {
+				t.Fatalf("want two families with samples:\n%s", body)
+			}
+		})
+	}
+}
+
+// A counter named _total would have no OpenMetrics family name.
+func TestCounterNamedTotal(t *testing.T) {
+	_, err := NewCounter("_total", "h", WithRegistry(nil))
+	if !errors.Is(err, ErrInvalidName) || !strings.Contains(err.Error(), `"_total"`) {
+		t.Fatalf("err = %v; want ErrInvalidName naming _total", err)
+	}
+	if _, err := NewGauge("_total", "h", WithRegistry(nil)); err != nil {
+		t.Fatalf("a gauge may be named _total: %v", err)
+	}
+}
+
+// TestBindReturnsRefusalsWithCountsThem: for every metric type, Bind and
+// BindValues hand a refusal to their caller and leave
+// prom_rejected_updates_total alone; With and WithValues, which cannot
+// return it, count each one.
+func TestBindReturnsRefusalsWithCountsThem(t *testing.T) {
+	type forms struct {
+		bind       func(Labels) error
+		bindValues func(...string) error
+		with       func(Labels)
+		withValues func(...string)
+	}
+	for _, tc := range []struct {
+		typ  string
+		make func(reg *Registry) forms
+	}{
+		{"counter", func(reg *Registry) forms {
+			m := Must(NewCounter("m", "h", WithRegistry(reg), WithLabelNames("k")))
+			return forms{
+				func(l Labels) error { _, err := m.Bind(l); return err },
+				func(v ...string) error { _, err := m.BindValues(v...); return err },
+				func(l Labels) { m.With(l).Inc() },
+				func(v ...string) { m.WithValues(v...).Inc() },
+			}
+		}},
+		{"gauge", func(reg *Registry) forms {
+			m := Must(NewGauge("m", "h", WithRegistry(reg), WithLabelNames("k")))
+			return forms{
+				func(l Labels) error { _, err := m.Bind(l); return err },
+				func(v ...string) error { _, err := m.BindValues(v...); return err },
+				func(l Labels) { m.With(l).Set(1) },
+				func(v ...string) { m.WithValues(v...).Set(1) },
+			}
+		}},
+		{"histogram", func(reg *Registry) forms {
+			m := Must(NewHistogram("m", "h", WithRegistry(reg), WithLabelNames("k")))
+			return forms{
+				func(l Labels) error { _, err := m.Bind(l); return err },
+				func(v ...string) error { _, err := m.BindValues(v...); return err },
+				func(l Labels) { m.With(l).Observe(1) },
+				func(v ...string) { m.WithValues(v...).Observe(1) },
+			}
+		}},
+		{"summary", func(reg *Registry) forms {
+			m := Must(NewSummary("m", "h", WithRegistry(reg), WithLabelNames("k")))
+			return forms{
+				func(l Labels) error { _, err := m.Bind(l); return err },
+				func(v ...string) error { _, err := m.BindValues(v...); return err },
+				func(l Labels) { m.With(l).Observe(1) },
+				func(v ...string) { m.WithValues(v...).Observe(1) },
+			}
+		}},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			reg := NewRegistry()
+			f := tc.make(reg)
+			for _, err := range []error{f.bind(Labels{"x": "1"}), f.bind(nil), f.bindValues("a", "b"), f.bindValues()} {
+				if !errors.Is(err, ErrInvalidLabels) && !errors.Is(err, ErrInvalidName) {
+					t.Errorf("Bind: err = %v; want a refusal", err)
+				}
+			}
+			if out := text(t, reg); strings.Contains(out, "prom_rejected_updates_total{") {
+				t.Fatalf("Bind refusals counted:\n%s", out)
+			}
+			f.with(Labels{"x": "1"})
+			f.with(nil)
+			f.withValues("a", "b")
+			f.withValues()
+			wantSamples(t, reg, `prom_rejected_updates_total{metric="m",reason="invalid_labels"} 4`)
+		})
 	}
 }

@@ -423,23 +423,23 @@ func (m *Summary) Observe(v float64) { m.unlabelled().Observe(v) }
 
 // With returns the series for a label set; see [Counter.With].
 func (m *Summary) With(labels Labels) *SummarySeries {
-	s, _ := m.f.withMap(labels)
-	return s
+	return m.f.withMap(labels)
 }
 
 // WithValues returns the series for positional label values; see
 // [Counter.WithValues].
 func (m *Summary) WithValues(values ...string) *SummarySeries {
-	s, _ := m.f.withValues(values)
-	return s
+	return m.f.withValues(values)
 }
 
-// Bind is [Summary.With] that reports labels that do not fit the metric.
-func (m *Summary) Bind(labels Labels) (*SummarySeries, error) { return m.f.withMap(labels) }
+// Bind is [Summary.With] that returns the error for labels that do not fit
+// the metric, instead of counting them in prom_rejected_updates_total.
+func (m *Summary) Bind(labels Labels) (*SummarySeries, error) { return m.f.bindMap(labels) }
 
-// BindValues is [Summary.WithValues] that reports values that do not fit.
+// BindValues is [Summary.WithValues] that returns the error for values that do
+// not fit, instead of counting them.
 func (m *Summary) BindValues(values ...string) (*SummarySeries, error) {
-	return m.f.withValues(values)
+	return m.f.bindValues(values)
 }
 
 // Get returns the state of the series with these labels, and false when
@@ -474,8 +474,8 @@ func (m *Summary) LabelNames() []string { return m.f.labelNames() }
 // ConstLabels returns the metric's constant labels.
 func (m *Summary) ConstLabels() Labels { return m.f.constLabels() }
 
-// Describe returns the names the summary produces; it implements
-// [Collector].
+// Describe returns the names the summary produces, its name first, then
+// its _count, _sum and _created names; it implements [Collector].
 func (m *Summary) Describe() []string { return m.f.describe() }
 
 // Collect writes the family to w; it implements [Collector].

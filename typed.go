@@ -131,7 +131,7 @@ func (s *labelStruct[L, T, PT]) values(l *L) []string {
 
 // bind returns the series for l, creating it on first use, or the
 // family's discard series and the reason l does not fit.
-func (s *labelStruct[L, T, PT]) bind(l *L) (PT, error) { return s.f.withValues(s.values(l)) }
+func (s *labelStruct[L, T, PT]) bind(l *L) (PT, error) { return s.f.bindValues(s.values(l)) }
 
 // with is bind without the error. It takes withValues' hit path itself:
 // called from here withValues would not inline, and its call would cost
@@ -143,8 +143,7 @@ func (s *labelStruct[L, T, PT]) with(l *L) PT {
 			return PT(p)
 		}
 	}
-	p, _ := f.addValues(vals)
-	return p
+	return f.counted(f.addValues(vals))
 }
 
 // find returns the series for l, or nil when it does not exist.
