@@ -96,6 +96,14 @@ type summaryConfig struct {
 // first observation of the series, with room for 64 values (about 0.6
 // KiB), and grows to 512 (about 4 KiB) if that P observes the series
 // often (see summaryShardGrowWithin).
+//
+// Observe reads no clock either, yet each observation counts in the age
+// bucket of when it was made, however long it waits in its shard: a
+// shard's values form a batch made within one generation of a coarse
+// clock (summaryClock: a timer that ticks every eighth of an age bucket,
+// between 10ms and 1s, while summaries observe, and stops when they do
+// not), and an observer that finds the generation moved on merges the
+// batch into the bucket of its start before it writes.
 type SummarySeries struct {
 	count uint64 // observations merged; mu
 	seriesHeader
@@ -108,6 +116,7 @@ type SummarySeries struct {
 
 	mu      sync.Mutex
 	spill   []float64          // observations from Ps without a shard; mu
+	spillAt time.Time          // when the first of them was made; mu
 	streams []*quantile.Stream // age buckets, a ring; head is the oldest; mu
 	head    int
 	expires time.Time        // when the head bucket expires; mu
@@ -129,15 +138,27 @@ type SummarySeries struct {
 // one after the other, each pinned from its load of the shard to its
 // store of pos; so a goroutine running on the P, not pinned, may replace
 // the P's shard (growShard) knowing that nobody is writing it.
+//
+// The shard's values belong to one batch: made at or after batchAt, and
+// while summaryClock's generation was gen. An observer that finds the
+// clock at another generation does not write; it takes the slow path,
+// which merges the shard's values into the age bucket of batchAt and
+// starts a new batch. So a value is merged into the age bucket of the time
+// it was made, give or take the clock's period, however long it waits in
+// the shard.
 type summaryShard struct {
 	pos      atomic.Uint64
 	consumed atomic.Uint64
-	ring     []float64 // a power of two long
-	merged   time.Time // when it was made or last merged full; the series' mu
+	gen      atomic.Uint32 // summaryClock's generation of the batch
+	ring     []float64     // a power of two long
+	merged   time.Time     // when it was made or last merged full; the series' mu
+	batchAt  time.Time     // when the batch started; the series' mu
 }
 
-func newSummaryShard(size int, now time.Time) *summaryShard {
-	return &summaryShard{ring: make([]float64, size), merged: now}
+func newSummaryShard(size int, now time.Time, gen uint32) *summaryShard {
+	sh := &summaryShard{ring: make([]float64, size), merged: now, batchAt: now}
+	sh.gen.Store(gen)
+	return sh
 }
 
 // SummaryValue is a summary's state at one moment.
@@ -206,6 +227,10 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 		}
 		ss.expires = s.cfg.now().Add(s.cfg.maxAge / time.Duration(s.cfg.ageBuckets))
 	})
+	if len(s.cfg.objectives) > 0 {
+		// Batches span about a period: an eighth of an age bucket.
+		summaryClock.need(s.cfg.maxAge / time.Duration(s.cfg.ageBuckets) / 8)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +252,7 @@ func (s *SummarySeries) Observe(v float64) {
 	for {
 		p := procPin()
 		if p < len(s.shards) {
-			if sh := s.shards[p].Load(); sh != nil {
+			if sh := s.shards[p].Load(); sh != nil && sh.gen.Load() == summaryClock.gen.Load() {
 				n, c := sh.pos.Load(), sh.consumed.Load()
 				if size := uint64(len(sh.ring)); n-c < size {
 					sh.ring[n&(size-1)] = v
@@ -267,7 +292,8 @@ func (s *SummarySeries) mergeShard(p int, sh *summaryShard) {
 // load the new shard. Otherwise it leaves sh, to grow at a later merge.
 // s.mu is held.
 func (s *SummarySeries) growShard(p int, sh *summaryShard, now time.Time) {
-	big := newSummaryShard(summaryShardMax, now)
+	big := newSummaryShard(summaryShardMax, now, sh.gen.Load())
+	big.batchAt = sh.batchAt
 	swapped := procPin() == p && s.shards[p].Load() == sh
 	if swapped {
 		s.shards[p].Store(big)
@@ -278,28 +304,44 @@ func (s *SummarySeries) growShard(p int, sh *summaryShard, now time.Time) {
 	}
 }
 
-// observeSlow serves an observation that found no room on P p: it makes
-// the P's shard, or merges it when another observer on the P is still
-// merging it full, and reports false so that Observe tries again; or, for
+// observeSlow serves an observation that could not write P p's shard: it
+// makes the shard; or merges it, when another observer on the P is still
+// merging it full or the clock's generation has moved on, and then starts
+// a new batch if it has; and reports false so that Observe tries again. For
 // a P beyond the shards, it takes v and reports true.
 func (s *SummarySeries) observeSlow(v float64, p int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.cfg.now()
+	s.rotate(now)
 	if p < len(s.shards) {
+		// The generation is loaded before the clock is touched; see touch.
+		gen := summaryClock.gen.Load()
 		if sh := s.shards[p].Load(); sh == nil {
-			s.shards[p].Store(newSummaryShard(summaryShardMin, s.cfg.now()))
+			s.shards[p].Store(newSummaryShard(summaryShardMin, now, gen))
 		} else {
-			s.rotate(s.cfg.now())
 			s.drainShard(sh)
+			if sh.gen.Load() != gen {
+				sh.batchAt = now
+				sh.gen.Store(gen)
+			}
+		}
+		if s.streams != nil {
+			summaryClock.touch()
 		}
 		return false
 	}
 	if s.spill == nil {
 		s.spill = make([]float64, 0, summaryShardMax)
 	}
+	if len(s.spill) > 0 && s.streamAt(s.spillAt) != s.streamAt(now) {
+		s.drainSpill()
+	}
+	if len(s.spill) == 0 {
+		s.spillAt = now
+	}
 	s.spill = append(s.spill, v)
 	if len(s.spill) == cap(s.spill) {
-		s.rotate(s.cfg.now())
 		s.drainSpill()
 	}
 	return true
@@ -315,24 +357,44 @@ func (s *SummarySeries) drainShard(sh *summaryShard) {
 	// The values lie in at most two runs of the ring.
 	mask := uint64(len(sh.ring) - 1)
 	i, j := start&mask, end&mask
+	st := s.streamAt(sh.batchAt)
 	if j <= i {
-		s.insert(sh.ring[i:])
+		s.insert(sh.ring[i:], st)
 		i = 0
 	}
-	s.insert(sh.ring[i:j])
+	s.insert(sh.ring[i:j], st)
 	sh.consumed.Store(end) // after insert has read and sorted the slots
 }
 
 // drainSpill merges the spilled observations. s.mu is held, and rotate
 // has run.
 func (s *SummarySeries) drainSpill() {
-	s.insert(s.spill)
+	s.insert(s.spill, s.streamAt(s.spillAt))
 	s.spill = s.spill[:0]
 }
 
-// insert counts and sums vs and inserts it into the current age bucket,
-// reordering it. s.mu is held.
-func (s *SummarySeries) insert(vs []float64) {
+// streamAt returns the stream of the age bucket that holds the
+// observations made at t, or nil when they have left the window (or the
+// summary has no objectives). s.mu is held, and rotate has run, so the
+// current bucket covers the step before s.expires.
+func (s *SummarySeries) streamAt(t time.Time) *quantile.Stream {
+	if s.streams == nil {
+		return nil
+	}
+	step := s.cfg.maxAge / time.Duration(s.cfg.ageBuckets)
+	k := 0 // buckets before the current one
+	if age := s.expires.Sub(t); age > step {
+		k = int(min((age-1)/step, time.Duration(len(s.streams))))
+	}
+	if k >= len(s.streams) {
+		return nil
+	}
+	return s.streams[(s.head+len(s.streams)-1-k)%len(s.streams)]
+}
+
+// insert counts and sums vs and inserts it into st, reordering it, unless
+// st is nil. s.mu is held.
+func (s *SummarySeries) insert(vs []float64, st *quantile.Stream) {
 	if len(vs) == 0 {
 		return
 	}
@@ -342,8 +404,8 @@ func (s *SummarySeries) insert(vs []float64) {
 	}
 	s.sum = sum
 	s.count += uint64(len(vs))
-	if s.streams != nil {
-		s.streams[(s.head+len(s.streams)-1)%len(s.streams)].InsertBatch(vs)
+	if st != nil {
+		st.InsertBatch(vs)
 	}
 }
 

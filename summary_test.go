@@ -131,20 +131,26 @@ func TestSummaryWindow(t *testing.T) {
 	s := Must(NewSummary("w", "h", WithRegistry(nil), WithMaxAge(10*time.Second, 5)))
 	s.cfg.now = func() time.Time { return now }
 	ss := s.With(nil)
+	// Moving the fake clock moves the batches' clock too, as its timer
+	// would have in that time.
+	advance := func(d time.Duration) {
+		now = now.Add(d)
+		summaryClock.gen.Add(1)
+	}
 	for range 100 {
 		ss.Observe(1)
 	}
 	if v := ss.Value(); v.Quantiles[0].Value != 1 {
 		t.Fatalf("p50 = %v; want 1", v.Quantiles[0].Value)
 	}
-	now = now.Add(5 * time.Second)
+	advance(5 * time.Second)
 	for range 100 {
 		ss.Observe(100)
 	}
 	if v := ss.Value(); v.Quantiles[2].Value != 100 || v.Quantiles[0].Value < 1 {
 		t.Fatalf("mid-window: %+v", v.Quantiles)
 	}
-	now = now.Add(6 * time.Second) // the 1s are older than 10s now
+	advance(6 * time.Second) // the 1s are older than 10s now
 	v := ss.Value()
 	if v.Quantiles[0].Value != 100 {
 		t.Fatalf("after the window: p50 = %v; want 100 (the old 1s expired)", v.Quantiles[0].Value)
@@ -152,7 +158,7 @@ func TestSummaryWindow(t *testing.T) {
 	if v.Count != 200 || v.Sum != 10100 {
 		t.Fatalf("count %d sum %v; want 200 and 10100 for all time", v.Count, v.Sum)
 	}
-	now = now.Add(time.Hour)
+	advance(time.Hour)
 	if v := ss.Value(); !math.IsNaN(v.Quantiles[0].Value) || v.Count != 200 {
 		t.Fatalf("after an idle hour: %+v; want NaN quantiles and count 200", v)
 	}
@@ -330,6 +336,7 @@ func TestSummaryMergedWindowBound(t *testing.T) {
 			for bi, b := range c.buckets {
 				if bi > 0 {
 					now = now.Add(10 * time.Second)
+					summaryClock.gen.Add(1) // as the batches' clock would have
 				}
 				for i := range b.n {
 					v := b.gen(i)
@@ -380,7 +387,7 @@ func TestSummaryShardPaths(t *testing.T) {
 		{"no shards: every P spills", func(ss *SummarySeries) { ss.shards = nil }},
 		{"full shards merged by the next observer", func(ss *SummarySeries) {
 			for i := range ss.shards {
-				sh := newSummaryShard(summaryShardMin, time.Now())
+				sh := newSummaryShard(summaryShardMin, time.Now(), summaryClock.gen.Load())
 				for j := range sh.ring {
 					sh.ring[j] = 1000
 				}
@@ -488,5 +495,99 @@ func TestSummaryShardGrowth(t *testing.T) {
 				t.Errorf("count %d sum %v; want %d %v", v.Count, v.Sum, n, float64(n)*(n-1)/2)
 			}
 		})
+	}
+}
+
+// TestSummaryWindowUnread checks the window on the real clock when nobody
+// reads the summary for a while: an observation waiting in its P's shard
+// is merged into the age bucket of when it was made, not of when it is
+// merged, so it leaves the quantiles a window after it was made even if
+// the first read comes much later, and later observations are not taken
+// for old ones.
+func TestSummaryWindowUnread(t *testing.T) {
+	const maxAge = 200 * time.Millisecond // age buckets of 100ms: the clock ticks every 12.5ms
+	for _, tc := range []struct {
+		name    string
+		prepare func(ss *SummarySeries)
+	}{
+		{"shards", func(*SummarySeries) {}},
+		{"spill", func(ss *SummarySeries) { ss.shards = nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := Must(NewSummary("w", "h", WithRegistry(nil), WithMaxAge(maxAge, 2)))
+			ss := s.With(nil)
+			tc.prepare(ss)
+			for range 10 {
+				ss.Observe(1000)
+			}
+			time.Sleep(3 * maxAge)
+			v := ss.Value()
+			for _, q := range v.Quantiles {
+				if !math.IsNaN(q.Value) {
+					t.Fatalf("a window and more after the last observation, first read: %+v; want NaN quantiles", v.Quantiles)
+				}
+			}
+			if v.Count != 10 || v.Sum != 10000 {
+				t.Fatalf("count %d sum %v; want 10 and 10000 for all time", v.Count, v.Sum)
+			}
+
+			for range 10 {
+				ss.Observe(1000)
+			}
+			time.Sleep(3 * maxAge)
+			for range 5 {
+				ss.Observe(7) // no read since the 1000s
+			}
+			v = ss.Value()
+			for _, q := range v.Quantiles {
+				if q.Value != 7 {
+					t.Fatalf("old observations and new ones, unread: %+v; want only the new 7s", v.Quantiles)
+				}
+			}
+			if v.Count != 25 {
+				t.Fatalf("count %d; want 25", v.Count)
+			}
+		})
+	}
+}
+
+// TestGenClock checks the batches' clock: it advances while it is
+// touched, stops after a period without a touch (advancing once more as it
+// stops), stays still while stopped, and starts again on the next touch.
+func TestGenClock(t *testing.T) {
+	var c genClock
+	c.need(time.Millisecond) // raised to minClockPeriod
+	if c.period != minClockPeriod {
+		t.Fatalf("period %v; want %v", c.period, minClockPeriod)
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("waited 5s for %s", what)
+			}
+		}
+	}
+	for round := range 2 {
+		g := c.gen.Load()
+		c.touch()
+		if !c.running.Load() {
+			t.Fatalf("round %d: touch left the clock stopped", round)
+		}
+		// Touched all along, it keeps ticking.
+		for range 3 {
+			before := c.gen.Load()
+			waitFor("a tick", func() bool { c.touch(); return c.gen.Load() != before })
+		}
+		waitFor("the clock to stop", func() bool { return !c.running.Load() })
+		stopped := c.gen.Load()
+		if stopped == g {
+			t.Fatalf("round %d: generation did not move", round)
+		}
+		time.Sleep(5 * minClockPeriod)
+		if c.gen.Load() != stopped || c.running.Load() {
+			t.Fatalf("round %d: a stopped clock moved", round)
+		}
 	}
 }
