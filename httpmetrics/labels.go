@@ -2,6 +2,7 @@ package httpmetrics
 
 import (
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -72,16 +73,52 @@ func muxRoute(r *http.Request, code int) string {
 	if p == "" {
 		return ""
 	}
-	// For a CONNECT request to /x where only /x/ is registered, ServeMux
-	// redirects and sets the pattern to the request's own path plus a
-	// slash, which a client chooses freely.
-	if r.Method == http.MethodConnect && code == http.StatusTemporaryRedirect {
+	if muxRedirect(r, p, code) {
 		return ""
 	}
 	if i := strings.IndexAny(p, " \t"); i >= 0 {
 		p = strings.TrimLeft(p[i+1:], " \t")
 	}
 	return p
+}
+
+// muxRedirect reports whether ServeMux answered r itself with a redirect
+// to r's path plus a slash (a request for /x where only /x/ is registered)
+// and set pattern p to that path, which a client chooses freely: on every
+// Go release for CONNECT, and for every method before Go 1.25
+// (golang/go#73688), with the redirect's status 301 or 307. Such a request
+// reached no handler; it is recorded as unmatched.
+func muxRedirect(r *http.Request, p string, code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return false
+	}
+	dir, ok := strings.CutSuffix(p, "/")
+	if !ok {
+		return false
+	}
+	// The mux appends the slash to the escaped path, cleaned unless the
+	// method is CONNECT.
+	for _, q := range [...]string{r.URL.Path, r.URL.EscapedPath()} {
+		if dir == q || dir == muxCleanPath(q) {
+			return true
+		}
+	}
+	return false
+}
+
+// muxCleanPath cleans p as ServeMux does before it matches: rooted, with
+// . and .. and double slashes resolved, and a trailing slash kept.
+func muxCleanPath(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // SetRoute sets the route label of the request whose ResponseWriter is w,

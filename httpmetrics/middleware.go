@@ -28,12 +28,10 @@ type Middleware struct {
 // a Middleware that records into them. When an earlier New created them in
 // that registry already, the new Middleware records into the same metrics;
 // New fails when a metric name is taken by a metric of another type or with
-// other labels or buckets, and on invalid options (a namespace or constant
-// label that makes an invalid name, unsorted buckets). A metric has one set
-// of constant labels: a second New with other [WithConstLabels] records
-// under the first one's (prom offers no way yet to compare them), so give
-// servers that share a registry the same constant labels, or a registry
-// each.
+// other labels, constant labels or buckets, and on invalid options (a
+// namespace or constant label that makes an invalid name, unsorted
+// buckets): servers that share a registry need the same [WithConstLabels],
+// or a registry each.
 func New(opts ...Option) (*Middleware, error) {
 	c := config{metricsPath: defaultMetricsPath}
 	for _, opt := range opts {
