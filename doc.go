@@ -112,6 +112,31 @@
 // path, registry, TLS and basic auth, call Start, read its URLs, and Stop
 // it when done.
 //
+// # HTTP middleware
+//
+// Package [github.com/promgo/prom/httpmetrics] is aioprometheus's
+// MetricsMiddleware: wrap a handler, and every request counts in
+// http_server_requests_total, http_server_responses_total (by status code),
+// http_server_panics_total and a duration histogram, per method and route
+// template (ServeMux's pattern, /users/{user_id}; never the raw path, so
+// unknown paths make one "unmatched" series), with paths such as /metrics
+// left out. Adapters for chi, gin and echo live in modules of their own
+// under contrib/.
+//
+//	mw := prom.Must(httpmetrics.New())
+//	log.Fatal(http.ListenAndServe(":8000", mw.Wrap(mux)))
+//
+// # Pushing
+//
+// Package [github.com/promgo/prom/push] is aioprometheus's Pusher: it sends
+// a registry to a Prometheus Pushgateway for batch jobs, with Add (POST,
+// replaces the pushed metric names), Replace (PUT, replaces the group) and
+// Delete, under a job name and a grouping key.
+//
+//	p, err := push.New("http://pushgateway:9091", "backup", push.WithRegistry(reg))
+//	...
+//	err = p.Replace(ctx)
+//
 // # Instrumentation
 //
 // [Time], [InProgress] and [CountError] are aioprometheus's timer,

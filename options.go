@@ -87,7 +87,8 @@ func WithUnit(unit string) Option {
 }
 
 // WithBuckets sets a [Histogram]'s bucket upper bounds: sorted, finite and
-// at least one; +Inf is implied. See [LinearBuckets] and
+// at least one; +Inf is implied (a last bound of +Inf is taken as that
+// implied bucket, as client_golang does). See [LinearBuckets] and
 // [ExponentialBuckets].
 func WithBuckets(bounds ...float64) Option {
 	return func(o *options) { o.buckets, o.bucketsSet = append([]float64{}, bounds...), true }

@@ -3,6 +3,7 @@ package prom
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -159,23 +160,26 @@ func TestCollectorMistakesAreContained(t *testing.T) {
 			w.Counter("sloppy", "h", 1, Labels{"a": "2"})
 			w.Gauge("taken", "h", 9, nil) // collides with a registered family
 			w.Histogram("sloppy_h", "h", HistogramValue{Count: 1, Buckets: []Bucket{{UpperBound: 1, Count: 2}}}, nil)
+			w.Counter("sloppy_c_total", "h", -5, Labels{"a": "neg"})
+			w.Counter("sloppy_c_total", "h", math.NaN(), Labels{"a": "nan"})
+			w.Counter("sloppy_c_total", "h", 3, Labels{"a": "ok"})
 			return nil
 		}},
 	)
 	Must(NewGaugeFunc("panicky_func", "h", func() float64 { panic("func boom") }, WithRegistry(reg)))
 	b, err := reg.Append(context.Background(), nil, FormatText)
-	for _, want := range []string{"boom", "backend down", `"bad name"`, `"__x"`, `"sloppy" written twice`, "as a gauge and as a counter", `"taken" was collected twice`, "func boom", "sloppy_h"} {
+	for _, want := range []string{"boom", "backend down", `"bad name"`, `"__x"`, `"sloppy" written twice`, "as a gauge and as a counter", `"taken" was collected twice`, "func boom", "sloppy_h", `counter "sloppy_c_total": value -5`, `counter "sloppy_c_total": value NaN`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not mention %s", err, want)
 		}
 	}
 	got := string(b)
-	for _, want := range []string{"good 1\n", "fails_partly 1\n", "sloppy{a=\"1\"} 1\n", "taken 1\n"} {
+	for _, want := range []string{"good 1\n", "fails_partly 1\n", "sloppy{a=\"1\"} 1\n", "taken 1\n", "sloppy_c_total{a=\"ok\"} 3\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
 	}
-	if strings.Contains(got, "taken 9") || strings.Contains(got, "__x") || strings.Contains(got, "# HELP panicky_func h\n# TYPE panicky_func gauge\npanicky_func") {
+	if strings.Contains(got, "taken 9") || strings.Contains(got, "__x") || strings.Contains(got, `a="neg"`) || strings.Contains(got, `a="nan"`) || strings.Contains(got, "# HELP panicky_func h\n# TYPE panicky_func gauge\npanicky_func") {
 		t.Errorf("output holds a refused sample:\n%s", got)
 	}
 }

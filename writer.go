@@ -40,8 +40,13 @@ func newMetricWriter() *MetricWriter {
 	return &MetricWriter{families: map[string]*writtenFamily{}}
 }
 
-// Counter writes one counter series.
+// Counter writes one counter series. A counter's value is a total, so a
+// negative or NaN value is dropped and reported.
 func (w *MetricWriter) Counter(name, help string, value float64, labels Labels) {
+	if !(value >= 0) {
+		w.errs = append(w.errs, fmt.Errorf("prom: counter %q: value %v; a counter's value must be 0 or more", name, value))
+		return
+	}
 	w.add(name, help, expo.Counter, labels, writtenSample{value: value})
 }
 

@@ -38,7 +38,8 @@ func (p Problem) String() string { return p.Metric + " " + p.Text }
 //   - names hold no abbreviated unit such as _ms, _sec or _kb;
 //   - no series appears twice ("metric not unique").
 //
-// Untyped families are spared the rules about types and suffixes.
+// Untyped families are spared the rules about types and suffixes, and
+// families without samples (a HELP or TYPE line alone) are not linted.
 func Lint(text []byte) ([]Problem, error) {
 	fams, err := Parse(text)
 	if err != nil {
@@ -50,6 +51,9 @@ func Lint(text []byte) ([]Problem, error) {
 func lintFamilies(fams []*Family) []Problem {
 	var problems []Problem
 	for _, f := range fams {
+		if len(f.Samples) == 0 {
+			continue // as promtool, whose parser drops such families
+		}
 		problems = append(problems, lintFamily(f)...)
 	}
 	slices.SortStableFunc(problems, func(a, b Problem) int {

@@ -31,6 +31,8 @@ var lintCases = []struct {
 		"request_duration_seconds_sum 0.5\nrequest_duration_seconds_count 1\n" +
 		"# HELP rpc_size_bytes S.\n# TYPE rpc_size_bytes summary\nrpc_size_bytes{quantile=\"0.5\"} 3\nrpc_size_bytes_sum 3\nrpc_size_bytes_count 1\n",
 		nil, true},
+	{"families without samples", "# HELP jobs J.\n# TYPE jobs counter\n# TYPE open_total gauge\n# HELP up U.\n# TYPE up gauge\nup 1\n",
+		nil, true},
 	{"counter without _total", "# HELP jobs J.\n# TYPE jobs counter\njobs 1\n",
 		[]string{`jobs counter metrics should have "_total" suffix`}, true},
 	{"gauge with _total", "# HELP open_total O.\n# TYPE open_total gauge\nopen_total 1\n",
