@@ -19,6 +19,13 @@
 // programs work unchanged. The bench module checks that the Go and process
 // collectors expose the same set of names as client_golang's defaults.
 //
+// One of those names clashes in OpenMetrics, in client_golang's output as
+// in prom's: the gauge go_memstats_alloc_bytes and the counter
+// go_memstats_alloc_bytes_total, whose OpenMetrics family name is
+// go_memstats_alloc_bytes too. Prometheus ingests both series; a strict
+// OpenMetrics parser (Python's prometheus_client) refuses the exposition.
+// The names are kept for the dashboards that use them.
+//
 // # Go runtime
 //
 // [NewGoCollector] reads runtime/metrics, runtime/debug.ReadGCStats and
