@@ -47,14 +47,14 @@ const (
 )
 
 // bucketEpsilonDivisor divides each objective's error for the streams of
-// the age buckets. A query merges the live buckets (quantile.Stream.Merge),
-// and the merged rank uncertainty at the target is at most about the sum
-// over the buckets of 2ε'·max(r_b/(q−ε'), (n_b−r_b)/(1−q+ε')), where r_b
+// the age buckets. A query merges the live buckets of every P's part
+// (quantile.Stream.Merge), and the merged rank uncertainty at the target is
+// at most about the sum over the merged streams of 2ε'·max(r_b/(q−ε'), (n_b−r_b)/(1−q+ε')), where r_b
 // of each bucket's n_b values lie below the target. Because the r_b add up
 // to about q·n, that sum stays near 2ε'·n·(1 + ε/(q−ε')) however the
-// values are spread over the buckets, which ε' = ε/3 keeps within the
-// window 2ε·n that the objective allows (TestSummaryMergedWindowBound
-// checks it on adversarial bucket contents).
+// values are spread over the streams (over time and over Ps alike), which
+// ε' = ε/3 keeps within the window 2ε·n that the objective allows
+// (TestSummaryMergedWindowBound checks it on adversarial contents).
 const bucketEpsilonDivisor = 3
 
 // Summary is a family of summaries: observations reduced to targeted
@@ -78,8 +78,14 @@ type summaryConfig struct {
 	qtextsOM         []string // the same in OpenMetrics' canonical form
 	maxAge           time.Duration
 	ageBuckets       int
+	step             time.Duration    // maxAge / ageBuckets, at least minAgeBucket
 	now              func() time.Time // time.Now; tests replace it
 }
+
+// minAgeBucket is the shortest age bucket a summary's window may have.
+// Observations are placed in buckets by a clock that ticks every 10ms at
+// best (summaryClock), so shorter buckets would only pretend to precision.
+const minAgeBucket = time.Millisecond
 
 // SummarySeries is one series of a [Summary], bound to its labels. It is
 // safe for concurrent use.
@@ -88,14 +94,16 @@ type summaryConfig struct {
 // writes the value into the shard of the P (processor) it runs on, pinned
 // to that P so that no other observer writes the shard meanwhile, and
 // publishes it by storing the shard's new position. The observer that
-// fills a shard takes mu and merges it: it counts and sums the values,
-// sorts them in place and inserts them into the stream of the current age
-// bucket only. Other Ps keep observing into their own shards. A read takes
-// mu and merges every shard's published values, so it sees every
-// observation that completed before it began. A P's shard is made on its
-// first observation of the series, with room for 64 values (about 0.6
-// KiB), and grows to 512 (about 4 KiB) if that P observes the series
-// often (see summaryShardGrowWithin).
+// fills a shard merges it into its P's part of the series: it takes the
+// part's lock, counts and sums the values, sorts them in place and inserts
+// them into the part's stream of their age bucket. Each P has its own part,
+// so Ps merge in parallel, and the other Ps keep observing meanwhile. A
+// read merges every shard's published values into its part and then every
+// part's streams of the window into one, so it sees every observation that
+// completed before it began. A P's shard is made on its first observation
+// of the series, with room for 64 values (about 0.6 KiB), and grows to 512
+// (about 4 KiB) if that P observes the series often (see
+// summaryShardGrowWithin).
 //
 // Observe reads no clock either, yet each observation counts in the age
 // bucket of when it was made, however long it waits in its shard: a
@@ -104,31 +112,59 @@ type summaryConfig struct {
 // between 10ms and 1s, while summaries observe, and stops when they do
 // not), and an observer that finds the generation moved on merges the
 // batch into the bucket of its start before it writes.
+//
+// Age buckets are numbered by epoch, the number of whole bucket lengths
+// between the series' creation and the time of their observations; the
+// window at time t is the ageBuckets epochs that end with t's. A part keeps
+// one stream per epoch in a ring of ageBuckets slots, and reuses the slot
+// of an epoch that has left the window, so no timer or rotation is needed.
 type SummarySeries struct {
-	count uint64 // observations merged; mu
+	step time.Duration // cfg.step, here for the header's offset; see headerOffset
 	seriesHeader
-	cfg *summaryConfig
+	cfg   *summaryConfig
+	start time.Time // epoch 0 begins here
 
 	// shards has one entry per P (GOMAXPROCS when the series was made),
 	// allocated by the P's first observation. An observer running on a
-	// P beyond it (GOMAXPROCS grew) takes mu and appends to spill.
+	// P beyond it (GOMAXPROCS grew) takes spill's lock and appends to it.
 	shards []atomic.Pointer[summaryShard]
+	spill  summarySpill
 
+	mu     sync.Mutex       // serialises reads
+	merged *quantile.Stream // scratch for queries; mu
+}
+
+// summaryPart is the merged state of the observations of one P, or of the
+// spill: their count and sum over all time and one quantile stream per
+// age bucket of the window. Everything is under mu.
+type summaryPart struct {
 	mu      sync.Mutex
-	spill   []float64          // observations from Ps without a shard; mu
-	spillAt time.Time          // when the first of them was made; mu
-	streams []*quantile.Stream // age buckets, a ring; head is the oldest; mu
-	head    int
-	expires time.Time        // when the head bucket expires; mu
-	merged  *quantile.Stream // scratch for queries; mu
-	sum     float64          // their sum; mu
+	count   uint64
+	sum     float64
+	buckets []ageBucket // a ring of ageBuckets slots, an epoch in slot epoch%ageBuckets; nil without objectives
+}
+
+// ageBucket is one slot of a part's ring: the stream of the observations
+// of one epoch.
+type ageBucket struct {
+	epoch int64
+	st    *quantile.Stream // nil until the slot is first used
+}
+
+// summarySpill takes the observations of Ps beyond the shards: they wait
+// in vals, all made in the epoch of at, until it fills or the epoch
+// changes or a read comes.
+type summarySpill struct {
+	summaryPart
+	vals []float64 // mu
+	at   time.Time // when the first of vals was made; mu
 }
 
 // summaryShard holds one P's observations until they are merged. Only
 // observers pinned to that P write ring and pos; only the merger, under
-// the series' mu, writes consumed. Position p uses slot p%len(ring);
-// positions in [consumed, pos) are published and not yet merged, and an
-// observer may write position pos only while pos−consumed < len(ring).
+// part's mu, writes consumed. Position p uses slot p%len(ring); positions
+// in [consumed, pos) are published and not yet merged, and an observer may
+// write position pos only while pos−consumed < len(ring).
 //
 // Observers write a slot with a plain store and then store pos: the merger
 // loads pos before reading the slots below it, so it sees them (the
@@ -137,7 +173,8 @@ type SummarySeries struct {
 // observer loads consumed before reusing one. Two observers on one P run
 // one after the other, each pinned from its load of the shard to its
 // store of pos; so a goroutine running on the P, not pinned, may replace
-// the P's shard (growShard) knowing that nobody is writing it.
+// the P's shard (growShard) knowing that nobody is writing it. The new
+// shard keeps the P's part.
 //
 // The shard's values belong to one batch: made at or after batchAt, and
 // while summaryClock's generation was gen. An observer that finds the
@@ -146,17 +183,23 @@ type SummarySeries struct {
 // starts a new batch. So a value is merged into the age bucket of the time
 // it was made, give or take the clock's period, however long it waits in
 // the shard.
+//
+// A shard is padded to 128 bytes, a size class whose objects never share
+// a cache line: the shards of two Ps, made one after the other, would
+// otherwise often share one, and every observation writes pos.
 type summaryShard struct {
 	pos      atomic.Uint64
 	consumed atomic.Uint64
 	gen      atomic.Uint32 // summaryClock's generation of the batch
 	ring     []float64     // a power of two long
-	merged   time.Time     // when it was made or last merged full; the series' mu
-	batchAt  time.Time     // when the batch started; the series' mu
+	part     *summaryPart  // the P's merged observations
+	merged   time.Time     // when it was made or last merged full; part's mu
+	batchAt  time.Time     // when the batch started; part's mu
+	_        [128 - 8 - 8 - 8 - 24 - 8 - 24 - 24]byte
 }
 
-func newSummaryShard(size int, now time.Time, gen uint32) *summaryShard {
-	sh := &summaryShard{ring: make([]float64, size), merged: now, batchAt: now}
+func newSummaryShard(size int, now time.Time, gen uint32, part *summaryPart) *summaryShard {
+	sh := &summaryShard{ring: make([]float64, size), part: part, merged: now, batchAt: now}
 	sh.gen.Store(gen)
 	return sh
 }
@@ -213,23 +256,23 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 		if o.maxAge <= 0 || o.ageBuckets < 1 {
 			return nil, fmt.Errorf("prom: summary %q: the window needs a positive max age and at least one age bucket, got %v and %d", name, o.maxAge, o.ageBuckets)
 		}
+		if o.maxAge/time.Duration(o.ageBuckets) < minAgeBucket {
+			return nil, fmt.Errorf("prom: summary %q: a window of %v in %d age buckets makes buckets shorter than %v", name, o.maxAge, o.ageBuckets, minAgeBucket)
+		}
 		s.cfg.maxAge, s.cfg.ageBuckets = o.maxAge, o.ageBuckets
 	}
+	s.cfg.step = s.cfg.maxAge / time.Duration(s.cfg.ageBuckets)
 	err := s.f.init(o, expo.Summary, "quantile", func(ss *SummarySeries) {
-		ss.cfg = &s.cfg
+		ss.cfg, ss.step, ss.start = &s.cfg, s.cfg.step, s.cfg.now()
 		ss.shards = make([]atomic.Pointer[summaryShard], runtime.GOMAXPROCS(0))
 		if len(s.cfg.objectives) > 0 {
-			ss.streams = make([]*quantile.Stream, s.cfg.ageBuckets)
-			for i := range ss.streams {
-				ss.streams[i] = quantile.New(s.cfg.bucketObjectives)
-			}
 			ss.merged = quantile.New(s.cfg.bucketObjectives)
+			ss.spill.buckets = make([]ageBucket, s.cfg.ageBuckets)
 		}
-		ss.expires = s.cfg.now().Add(s.cfg.maxAge / time.Duration(s.cfg.ageBuckets))
 	})
 	if len(s.cfg.objectives) > 0 {
 		// Batches span about a period: an eighth of an age bucket.
-		summaryClock.need(s.cfg.maxAge / time.Duration(s.cfg.ageBuckets) / 8)
+		summaryClock.need(s.cfg.step / 8)
 	}
 	if err != nil {
 		return nil, err
@@ -275,11 +318,10 @@ func (s *SummarySeries) Observe(v float64) {
 // mergeShard merges the shard of P p, which its observer filled, and
 // grows it if it filled soon after its previous merge.
 func (s *SummarySeries) mergeShard(p int, sh *summaryShard) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	sh.part.mu.Lock()
+	defer sh.part.mu.Unlock()
 	now := s.cfg.now()
-	s.rotate(now)
-	s.drainShard(sh)
+	s.drainShard(sh, s.epoch(now))
 	if len(sh.ring) < summaryShardMax && now.Sub(sh.merged) < summaryShardGrowWithin {
 		s.growShard(p, sh, now)
 	}
@@ -290,9 +332,9 @@ func (s *SummarySeries) mergeShard(p int, sh *summaryShard) {
 // runs on P p: then no observer is between its load of the shard and its
 // store of pos (they pin P p while there), and the ones after the swap
 // load the new shard. Otherwise it leaves sh, to grow at a later merge.
-// s.mu is held.
+// sh.part.mu is held.
 func (s *SummarySeries) growShard(p int, sh *summaryShard, now time.Time) {
-	big := newSummaryShard(summaryShardMax, now, sh.gen.Load())
+	big := newSummaryShard(summaryShardMax, now, sh.gen.Load(), sh.part)
 	big.batchAt = sh.batchAt
 	swapped := procPin() == p && s.shards[p].Load() == sh
 	if swapped {
@@ -300,7 +342,7 @@ func (s *SummarySeries) growShard(p int, sh *summaryShard, now time.Time) {
 	}
 	procUnpin()
 	if swapped {
-		s.drainShard(sh) // what was written between the merge and the swap
+		s.drainShard(sh, s.epoch(now)) // what was written between the merge and the swap
 	}
 }
 
@@ -308,48 +350,61 @@ func (s *SummarySeries) growShard(p int, sh *summaryShard, now time.Time) {
 // makes the shard; or merges it, when another observer on the P is still
 // merging it full or the clock's generation has moved on, and then starts
 // a new batch if it has; and reports false so that Observe tries again. For
-// a P beyond the shards, it takes v and reports true.
+// a P beyond the shards, it takes v into the spill and reports true.
 func (s *SummarySeries) observeSlow(v float64, p int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.now()
-	s.rotate(now)
-	if p < len(s.shards) {
-		// The generation is loaded before the clock is touched; see touch.
-		gen := summaryClock.gen.Load()
-		if sh := s.shards[p].Load(); sh == nil {
-			s.shards[p].Store(newSummaryShard(summaryShardMin, now, gen))
-		} else {
-			s.drainShard(sh)
-			if sh.gen.Load() != gen {
-				sh.batchAt = now
-				sh.gen.Store(gen)
-			}
+	if p >= len(s.shards) {
+		s.spillOne(v)
+		return true
+	}
+	// The generation is loaded before the clock is touched; see touch.
+	gen := summaryClock.gen.Load()
+	if sh := s.shards[p].Load(); sh == nil {
+		// Another goroutine, on P p before this one, may have made it.
+		s.shards[p].CompareAndSwap(nil, newSummaryShard(summaryShardMin, s.cfg.now(), gen, s.newPart()))
+	} else {
+		part := sh.part
+		part.mu.Lock()
+		sh = s.shards[p].Load() // it may have grown meanwhile; not since: that takes mu
+		now := s.cfg.now()
+		s.drainShard(sh, s.epoch(now))
+		if sh.gen.Load() != gen {
+			sh.batchAt = now
+			sh.gen.Store(gen)
 		}
-		if s.streams != nil {
-			summaryClock.touch()
-		}
-		return false
+		part.mu.Unlock()
 	}
-	if s.spill == nil {
-		s.spill = make([]float64, 0, summaryShardMax)
+	if s.merged != nil {
+		summaryClock.touch()
 	}
-	if len(s.spill) > 0 && s.streamAt(s.spillAt) != s.streamAt(now) {
-		s.drainSpill()
-	}
-	if len(s.spill) == 0 {
-		s.spillAt = now
-	}
-	s.spill = append(s.spill, v)
-	if len(s.spill) == cap(s.spill) {
-		s.drainSpill()
-	}
-	return true
+	return false
 }
 
-// drainShard merges the values that sh has published. s.mu is held, and
-// rotate has run.
-func (s *SummarySeries) drainShard(sh *summaryShard) {
+// spillOne takes an observation from a P beyond the shards.
+func (s *SummarySeries) spillOne(v float64) {
+	sp := &s.spill
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	now := s.cfg.now()
+	e := s.epoch(now)
+	if sp.vals == nil {
+		sp.vals = make([]float64, 0, summaryShardMax)
+	}
+	if len(sp.vals) > 0 && s.epoch(sp.at) != e {
+		s.drainSpill(e)
+	}
+	if len(sp.vals) == 0 {
+		sp.at = now
+	}
+	sp.vals = append(sp.vals, v)
+	if len(sp.vals) == cap(sp.vals) {
+		s.drainSpill(e)
+	}
+}
+
+// drainShard merges the values that sh has published into its part, in
+// the age bucket of the batch's start; now is the current epoch.
+// sh.part.mu is held.
+func (s *SummarySeries) drainShard(sh *summaryShard, now int64) {
 	start, end := sh.consumed.Load(), sh.pos.Load()
 	if start == end {
 		return
@@ -357,88 +412,81 @@ func (s *SummarySeries) drainShard(sh *summaryShard) {
 	// The values lie in at most two runs of the ring.
 	mask := uint64(len(sh.ring) - 1)
 	i, j := start&mask, end&mask
-	st := s.streamAt(sh.batchAt)
+	e := s.epoch(sh.batchAt)
 	if j <= i {
-		s.insert(sh.ring[i:], st)
+		sh.part.insert(sh.ring[i:], e, now, s.cfg)
 		i = 0
 	}
-	s.insert(sh.ring[i:j], st)
+	sh.part.insert(sh.ring[i:j], e, now, s.cfg)
 	sh.consumed.Store(end) // after insert has read and sorted the slots
 }
 
-// drainSpill merges the spilled observations. s.mu is held, and rotate
-// has run.
-func (s *SummarySeries) drainSpill() {
-	s.insert(s.spill, s.streamAt(s.spillAt))
-	s.spill = s.spill[:0]
+// drainSpill merges the spilled observations; now is the current epoch.
+// s.spill.mu is held.
+func (s *SummarySeries) drainSpill(now int64) {
+	sp := &s.spill
+	sp.insert(sp.vals, s.epoch(sp.at), now, s.cfg)
+	sp.vals = sp.vals[:0]
 }
 
-// streamAt returns the stream of the age bucket that holds the
-// observations made at t, or nil when they have left the window (or the
-// summary has no objectives). s.mu is held, and rotate has run, so the
-// current bucket covers the step before s.expires.
-func (s *SummarySeries) streamAt(t time.Time) *quantile.Stream {
-	if s.streams == nil {
-		return nil
+// epoch returns the number of the age bucket of the observations made at
+// t: the whole bucket lengths between the series' creation and t.
+func (s *SummarySeries) epoch(t time.Time) int64 {
+	d := t.Sub(s.start)
+	if d < 0 {
+		return 0 // a clock that went back
 	}
-	step := s.cfg.maxAge / time.Duration(s.cfg.ageBuckets)
-	k := 0 // buckets before the current one
-	if age := s.expires.Sub(t); age > step {
-		k = int(min((age-1)/step, time.Duration(len(s.streams))))
-	}
-	if k >= len(s.streams) {
-		return nil
-	}
-	return s.streams[(s.head+len(s.streams)-1-k)%len(s.streams)]
+	return int64(d / s.step)
 }
 
-// insert counts and sums vs and inserts it into st, reordering it, unless
-// st is nil. s.mu is held.
-func (s *SummarySeries) insert(vs []float64, st *quantile.Stream) {
+// insert counts and sums vs, made in epoch e, and inserts it into the
+// stream of e, reordering it, unless e has left the window of the epoch
+// now or the summary has no objectives. p.mu is held.
+func (p *summaryPart) insert(vs []float64, e, now int64, cfg *summaryConfig) {
 	if len(vs) == 0 {
 		return
 	}
-	sum := s.sum
+	sum := p.sum
 	for _, v := range vs {
 		sum += v
 	}
-	s.sum = sum
-	s.count += uint64(len(vs))
-	if st != nil {
-		st.InsertBatch(vs)
-	}
-}
-
-// rotate resets each age bucket that has expired; the bucket before head
-// is the current one. s.mu is held.
-func (s *SummarySeries) rotate(now time.Time) {
-	if s.streams == nil {
+	p.sum = sum
+	p.count += uint64(len(vs))
+	if p.buckets == nil || e <= now-int64(len(p.buckets)) {
 		return
 	}
-	step := s.cfg.maxAge / time.Duration(s.cfg.ageBuckets)
-	for i := 0; !now.Before(s.expires); i++ {
-		if i == len(s.streams) {
-			// Everything expired: start afresh instead of stepping
-			// through every missed bucket.
-			s.expires = now.Add(step)
-			break
+	b := &p.buckets[e%int64(len(p.buckets))]
+	if b.st == nil || b.epoch != e {
+		if b.st != nil && b.epoch > e {
+			return // the slot has moved on past e: a clock that went back
 		}
-		s.streams[s.head].Reset()
-		s.head = (s.head + 1) % len(s.streams)
-		s.expires = s.expires.Add(step)
+		if b.st == nil {
+			b.st = quantile.New(cfg.bucketObjectives)
+		} else {
+			b.st.Reset()
+		}
+		b.epoch = e
 	}
+	b.st.InsertBatch(vs)
 }
 
-// flush merges every observation that completed before it was called.
-// s.mu is held.
-func (s *SummarySeries) flush() {
-	s.rotate(s.cfg.now())
-	for i := range s.shards {
-		if sh := s.shards[i].Load(); sh != nil {
-			s.drainShard(sh)
+// newPart returns an empty part for a P of s.
+func (s *SummarySeries) newPart() *summaryPart {
+	p := &summaryPart{}
+	if s.merged != nil {
+		p.buckets = make([]ageBucket, s.cfg.ageBuckets)
+	}
+	return p
+}
+
+// mergeWindow merges into q the part's streams of the window that ends
+// with the epoch now. p.mu is held.
+func (p *summaryPart) mergeWindow(q *quantile.Stream, now int64) {
+	for i := range p.buckets {
+		if b := &p.buckets[i]; b.st != nil && b.epoch <= now && b.epoch > now-int64(len(p.buckets)) && b.st.Count() > 0 {
+			q.Merge(b.st)
 		}
 	}
-	s.drainSpill()
 }
 
 // Value returns the series' quantiles over the window, count and sum.
@@ -452,25 +500,45 @@ func (s *SummarySeries) Value() SummaryValue {
 	return v
 }
 
-// read fills vals with the quantiles and returns count and sum.
-func (s *SummarySeries) read(vals []float64) (uint64, float64) {
+// read fills vals with the quantiles and returns count and sum. It merges
+// every P's published observations, and the spill, into their parts and
+// then the parts' streams of the window into one.
+func (s *SummarySeries) read(vals []float64) (count uint64, sum float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.flush()
-	if s.streams != nil {
-		// The window is the union of the age buckets.
-		q := s.merged
+	now := s.epoch(s.cfg.now())
+	q := s.merged
+	if q != nil {
 		q.Reset()
-		for _, st := range s.streams {
-			if st.Count() > 0 {
-				q.Merge(st)
-			}
+	}
+	take := func(p *summaryPart) {
+		count += p.count
+		sum += p.sum
+		if q != nil {
+			p.mergeWindow(q, now)
 		}
+	}
+	for i := range s.shards {
+		sh := s.shards[i].Load()
+		if sh == nil {
+			continue
+		}
+		part := sh.part
+		part.mu.Lock()
+		s.drainShard(s.shards[i].Load(), now) // it may have grown before the lock
+		take(part)
+		part.mu.Unlock()
+	}
+	s.spill.mu.Lock()
+	s.drainSpill(now)
+	take(&s.spill.summaryPart)
+	s.spill.mu.Unlock()
+	if q != nil {
 		for i, qq := range s.cfg.quantiles {
 			vals[i] = q.Query(qq)
 		}
 	}
-	return s.count, s.sum
+	return count, sum
 }
 
 func (m *Summary) unlabelled() *SummarySeries {

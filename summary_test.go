@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // checkQuantiles fails unless every quantile of v lies within its
@@ -117,6 +118,8 @@ func TestSummaryObjectiveValidation(t *testing.T) {
 		{WithObjectives(Objective{0.5, 0.1}, Objective{0.5, 0.01}), "given twice"},
 		{WithMaxAge(0, 5), "positive max age"},
 		{WithMaxAge(time.Minute, 0), "at least one age bucket"},
+		{WithMaxAge(4*time.Nanosecond, 5), "buckets shorter than 1ms"},
+		{WithMaxAge(time.Second, 1001), "buckets shorter than 1ms"},
 	} {
 		if _, err := NewSummary("x", "h", WithRegistry(nil), tt.opt); err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), `"x"`) {
 			t.Errorf("error %v; want one naming x and saying %q", err, tt.want)
@@ -165,6 +168,34 @@ func TestSummaryWindow(t *testing.T) {
 	ss.Observe(7)
 	if v := ss.Value(); v.Quantiles[0].Value != 7 {
 		t.Fatalf("after restart: %+v", v)
+	}
+}
+
+// TestSummaryClockBack checks that a clock that goes back (a test's
+// fake clock, or a wall clock stepped back) costs no observation.
+func TestSummaryClockBack(t *testing.T) {
+	now := time.Unix(1000, 0)
+	s := Must(NewSummary("w", "h", WithRegistry(nil), WithMaxAge(10*time.Second, 5)))
+	s.cfg.now = func() time.Time { return now }
+	ss := s.With(nil)
+	for _, step := range []time.Duration{0, 7 * time.Second, -time.Hour, time.Second, -3 * time.Second} {
+		now = now.Add(step)
+		summaryClock.gen.Add(1)
+		ss.Observe(5)
+		if v := ss.Value(); v.Quantiles[0].Value != 5 {
+			t.Fatalf("after a step of %v: %+v; want the 5 just observed", step, v)
+		}
+	}
+	if v := ss.Value(); v.Count != 5 || v.Sum != 25 {
+		t.Fatalf("count %d sum %v; want 5 and 25", v.Count, v.Sum)
+	}
+}
+
+// TestSummaryShardSize checks that a shard fills a 128-byte size class,
+// whose objects never share a cache line with another's.
+func TestSummaryShardSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) == 8 && unsafe.Sizeof(summaryShard{}) != 128 {
+		t.Fatalf("summaryShard is %d bytes; want 128", unsafe.Sizeof(summaryShard{}))
 	}
 }
 
@@ -278,8 +309,24 @@ func (c *atomicCounter) get() uint64 { return c.n.Load() }
 // TestSummaryMergedWindowBound spreads observations over the age buckets
 // in ways that make the buckets differ as much as possible (disjoint
 // ranges, skewed sizes, reversed order, a spike in one bucket) and checks
-// the rank bound of every objective on the merged window.
+// the rank bound of every objective on the merged window. Each case runs
+// three ways: observed by one goroutine; and with each bucket's values
+// split over the parts of four Ps, at random or by value (each P's part
+// holding one quarter of the bucket's range, so that the parts differ as
+// much as they can), which a read merges too.
 func TestSummaryMergedWindowBound(t *testing.T) {
+	const parts = 4
+	spreads := []struct {
+		name string
+		part func(v float64, i int, sorted []float64) int // -1: observe
+	}{
+		{"observed", func(float64, int, []float64) int { return -1 }},
+		{"over Ps at random", func(_ float64, i int, _ []float64) int { return int(uint32(i)*2654435761>>7) % parts }},
+		{"over Ps by value", func(v float64, _ int, sorted []float64) int {
+			r, _ := slices.BinarySearch(sorted, v)
+			return r * parts / len(sorted)
+		}},
+	}
 	objectives := []Objective{{0.01, 0.001}, {0.1, 0.01}, {0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}, {0.999, 0.0001}}
 	rng := rand.New(rand.NewPCG(7, 8))
 	type bucket struct {
@@ -327,50 +374,76 @@ func TestSummaryMergedWindowBound(t *testing.T) {
 		}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			now := time.Unix(1000, 0)
-			s := Must(NewSummary("w", "h", WithRegistry(nil), WithObjectives(objectives...), WithMaxAge(50*time.Second, 5)))
-			s.cfg.now = func() time.Time { return now }
-			ss := s.With(nil)
-			var all []float64
-			for bi, b := range c.buckets {
-				if bi > 0 {
-					now = now.Add(10 * time.Second)
-					summaryClock.gen.Add(1) // as the batches' clock would have
+		for _, spread := range spreads {
+			t.Run(c.name+"/"+spread.name, func(t *testing.T) {
+				now := time.Unix(1000, 0)
+				s := Must(NewSummary("w", "h", WithRegistry(nil), WithObjectives(objectives...), WithMaxAge(50*time.Second, 5)))
+				s.cfg.now = func() time.Time { return now }
+				ss := s.With(nil)
+				ss.shards = make([]atomic.Pointer[summaryShard], max(parts, len(ss.shards)))
+				for p := range parts {
+					ss.shards[p].Store(newSummaryShard(summaryShardMin, now, summaryClock.gen.Load(), ss.newPart()))
 				}
-				for i := range b.n {
-					v := b.gen(i)
-					all = append(all, v)
-					ss.Observe(v)
+				var all []float64
+				for bi, b := range c.buckets {
+					if bi > 0 {
+						now = now.Add(10 * time.Second)
+						summaryClock.gen.Add(1) // as the batches' clock would have
+					}
+					vs := make([]float64, b.n)
+					for i := range vs {
+						vs[i] = b.gen(i)
+					}
+					all = append(all, vs...)
+					sorted := slices.Sorted(slices.Values(vs))
+					split := make([][]float64, parts)
+					for i, v := range vs {
+						if p := spread.part(v, i, sorted); p < 0 {
+							ss.Observe(v)
+						} else {
+							split[p] = append(split[p], v)
+						}
+					}
+					e := ss.epoch(now)
+					for p, pv := range split {
+						// In shard-sized batches, as the P's observer would
+						// merge them.
+						for b := range slices.Chunk(pv, summaryShardMax) {
+							part := ss.shards[p].Load().part
+							part.mu.Lock()
+							part.insert(b, e, e, &s.cfg)
+							part.mu.Unlock()
+						}
+					}
+					ss.Value() // closes the partial batch inside this bucket
 				}
-				ss.Value() // closes the partial batch inside this bucket
-			}
-			slices.Sort(all)
-			v := ss.Value()
-			if v.Count != uint64(len(all)) {
-				t.Fatalf("count %d; want %d", v.Count, len(all))
-			}
-			checkQuantiles(t, v, objectives, all)
-			// Log the worst rank error as a fraction of each
-			// objective's allowance (go test -v).
-			worst := 0.0
-			for i, q := range v.Quantiles {
-				lo, _ := slices.BinarySearch(all, q.Value)
-				hi := lo
-				for hi < len(all) && all[hi] == q.Value {
-					hi++
+				slices.Sort(all)
+				v := ss.Value()
+				if v.Count != uint64(len(all)) {
+					t.Fatalf("count %d; want %d", v.Count, len(all))
 				}
-				target := objectives[i].Quantile * float64(len(all))
-				e := 0.0 // distance from target to the nearest rank of the value
-				if target < float64(lo) {
-					e = float64(lo) - target
-				} else if target > float64(hi) {
-					e = target - float64(hi)
+				checkQuantiles(t, v, objectives, all)
+				// Log the worst rank error as a fraction of each
+				// objective's allowance (go test -v).
+				worst := 0.0
+				for i, q := range v.Quantiles {
+					lo, _ := slices.BinarySearch(all, q.Value)
+					hi := lo
+					for hi < len(all) && all[hi] == q.Value {
+						hi++
+					}
+					target := objectives[i].Quantile * float64(len(all))
+					e := 0.0 // distance from target to the nearest rank of the value
+					if target < float64(lo) {
+						e = float64(lo) - target
+					} else if target > float64(hi) {
+						e = target - float64(hi)
+					}
+					worst = max(worst, e/(objectives[i].Epsilon*float64(len(all))))
 				}
-				worst = max(worst, e/(objectives[i].Epsilon*float64(len(all))))
-			}
-			t.Logf("worst rank error: %.2f of the allowed", worst)
-		})
+				t.Logf("worst rank error: %.2f of the allowed", worst)
+			})
+		}
 	}
 }
 
@@ -387,7 +460,7 @@ func TestSummaryShardPaths(t *testing.T) {
 		{"no shards: every P spills", func(ss *SummarySeries) { ss.shards = nil }},
 		{"full shards merged by the next observer", func(ss *SummarySeries) {
 			for i := range ss.shards {
-				sh := newSummaryShard(summaryShardMin, time.Now(), summaryClock.gen.Load())
+				sh := newSummaryShard(summaryShardMin, time.Now(), summaryClock.gen.Load(), ss.newPart())
 				for j := range sh.ring {
 					sh.ring[j] = 1000
 				}
