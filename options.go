@@ -102,8 +102,9 @@ func WithObjectives(objectives ...Objective) Option {
 // WithMaxAge sets a [Summary]'s sliding window: quantiles cover the
 // observations of the last maxAge, kept in ageBuckets buckets that expire
 // one at a time, so an observation stays in the quantiles for between
-// maxAge·(1−1/ageBuckets) and maxAge after it was made (give or take an
-// eighth of a bucket), whenever the summary is read. Each bucket must span
+// maxAge·(1−1/ageBuckets) and maxAge after it was made, give or take an
+// eighth of a bucket (but no less than 10ms and no more than 1s), whenever
+// the summary is read. Each bucket must span
 // at least a millisecond (maxAge/ageBuckets >= 1ms); NewSummary returns an
 // error otherwise.
 func WithMaxAge(maxAge time.Duration, ageBuckets int) Option {
