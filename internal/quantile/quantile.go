@@ -600,28 +600,42 @@ func sortFloats(a []float64) {
 	}
 	var keys, tmp [maxSortLen]uint64
 	k := keys[:len(a)]
+	lo, hi := ^uint64(0), uint64(0)
 	for i, v := range a {
-		k[i] = sortKey(v)
+		x := sortKey(v)
+		k[i] = x
+		lo, hi = min(lo, x), max(hi, x)
 	}
-	sortKeys(k, tmp[:len(a)])
+	if sortKeysIn(k, tmp[:len(a)], lo, hi) {
+		k = tmp[:len(a)]
+	}
 	for i, key := range k {
 		a[i] = fromSortKey(key)
 	}
 }
 
-// sortKeys sorts k using tmp (of the same length) as scratch.
-func sortKeys(k, tmp []uint64) {
+// sortKeys sorts k using tmp (of the same length) as scratch, and reports
+// whether the result is in tmp rather than k.
+func sortKeys(k, tmp []uint64) bool {
 	if len(k) <= 16 {
 		insertionSort(k)
-		return
+		return false
 	}
 	lo, hi := k[0], k[0]
 	for _, x := range k {
-		lo = min(lo, x)
-		hi = max(hi, x)
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return sortKeysIn(k, tmp, lo, hi)
+}
+
+// sortKeysIn is sortKeys for keys that lie in [lo, hi].
+func sortKeysIn(k, tmp []uint64, lo, hi uint64) bool {
+	if len(k) <= 16 {
+		insertionSort(k)
+		return false
 	}
 	if lo == hi {
-		return
+		return false
 	}
 	// About two buckets per value, at most 1024.
 	nb := min(bits.Len(uint(len(k)))+1, 10)
@@ -631,10 +645,11 @@ func sortKeys(k, tmp []uint64) {
 	for _, x := range k {
 		c[(x-lo)>>shift]++
 	}
-	var sum uint16
+	var sum, most uint16
 	for b, n := range c {
 		c[b] = sum
 		sum += n
+		most = max(most, n)
 	}
 	// c[b] is now the start of bucket b; the scatter advances it to the
 	// start of bucket b+1.
@@ -643,17 +658,21 @@ func sortKeys(k, tmp []uint64) {
 		tmp[c[b]] = x
 		c[b]++
 	}
-	start := 0
-	for _, end := range c {
-		if int(end)-start > 16 {
-			sortKeys(tmp[start:end], k[start:end])
+	if most > 16 {
+		start := 0
+		for _, end := range c {
+			if int(end)-start > 16 {
+				if sortKeys(tmp[start:end], k[start:end]) {
+					copy(tmp[start:end], k[start:end])
+				}
+			}
+			start = int(end)
 		}
-		start = int(end)
 	}
 	// Buckets are in order and the large ones sorted; this pass orders
 	// the small ones.
 	insertionSort(tmp)
-	copy(k, tmp)
+	return true
 }
 
 func insertionSort(k []uint64) {
