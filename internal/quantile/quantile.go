@@ -288,6 +288,13 @@ func (s *Stream) Merge(other *Stream) {
 	if len(b) == 0 {
 		return
 	}
+	if len(a) == 0 && s != other {
+		// Into an empty stream (the first of a read's merges): other's
+		// samples as they are, compressed already.
+		s.samples = append(a, b...)
+		s.n = other.n
+		return
+	}
 	na, nb := s.n, other.n
 	out := slices.Grow(s.scratch[:0], len(a)+len(b))
 	// Walk both lists in value order, ties taking a first. Every item of
