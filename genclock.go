@@ -42,11 +42,18 @@ const (
 
 // need asks for a period of at most d, within [minClockPeriod,
 // maxClockPeriod]. The clock keeps the shortest period any caller asked for.
+// A running clock whose period shortens ticks next within the new period,
+// not at the end of the longer one it was set for.
 func (c *genClock) need(d time.Duration) {
 	d = min(max(d, minClockPeriod), maxClockPeriod)
 	c.mu.Lock()
 	if c.period == 0 || d < c.period {
 		c.period = d
+		if c.running.Load() {
+			// If the timer has fired and its tick waits for mu, the
+			// tick sets it again; a timer has one firing at most.
+			c.timer.Reset(d)
+		}
 	}
 	c.mu.Unlock()
 }

@@ -625,6 +625,61 @@ func TestSummaryWindowUnread(t *testing.T) {
 	}
 }
 
+// TestGenClockNeedShortens checks that a running clock asked for a
+// shorter period ticks within it: a summary with a short window, made while
+// the clock ran at a long summary's period, would otherwise file its
+// observations for up to the long period under the batch they started.
+func TestGenClockNeedShortens(t *testing.T) {
+	var c genClock
+	c.need(maxClockPeriod)
+	c.touch()
+	defer func() {
+		c.mu.Lock()
+		c.timer.Stop()
+		c.mu.Unlock()
+	}()
+	g := c.gen.Load()
+	start := time.Now()
+	c.need(minClockPeriod)
+	for c.gen.Load() == g {
+		if time.Since(start) > maxClockPeriod/2 {
+			t.Fatalf("the clock asked for %v ticked not within %v of it", minClockPeriod, maxClockPeriod/2)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSummaryShortWindowBesideLong is the case above through the public
+// API, on the process's clock: a summary with a 10-minute window observes
+// (which sets the batches' clock running at its period), then one with a
+// 200ms window is made and observes; its quantiles hold what it observed
+// within its window. (In the whole test binary, earlier tests have made
+// the clock's period short already; TestGenClockNeedShortens checks the
+// cause on a clock of its own.)
+func TestSummaryShortWindowBesideLong(t *testing.T) {
+	// One P, so that every observation goes through one shard's batches.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	long := Must(NewSummary("long", "h", WithRegistry(nil), WithMaxAge(time.Hour, 5)))
+	long.Observe(1)
+	short := Must(NewSummary("short", "h", WithRegistry(nil), WithMaxAge(200*time.Millisecond, 2)))
+	start := time.Now()
+	short.Observe(100)
+	time.Sleep(150 * time.Millisecond)
+	short.Observe(5)
+	time.Sleep(100 * time.Millisecond)
+	short.Observe(5)
+	v := short.With(nil).Value()
+	if late := time.Since(start); late > 290*time.Millisecond {
+		// The first 5 is sure to stay only 100ms (a bucket's length).
+		t.Skipf("the sleeps overslept: read %v after the first observation, not about 250ms", late)
+	}
+	for _, q := range v.Quantiles {
+		if q.Value != 5 {
+			t.Fatalf("quantiles %+v; want 5s only: the 5s were made 100ms and 0ms ago, the 100 250ms ago", v.Quantiles)
+		}
+	}
+}
+
 // TestGenClock checks the batches' clock: it advances while it is
 // touched, stops after a period without a touch (advancing once more as it
 // stops), stays still while stopped, and starts again on the next touch.
