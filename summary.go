@@ -46,6 +46,12 @@ const (
 	summaryShardGrowWithin = time.Millisecond
 )
 
+// maxSummaryParts bounds the parts of a summary series: P p merges into part
+// p%maxSummaryParts. Ps merge in parallel up to that many, and a read,
+// which merges every part's streams, costs at most that many merges per
+// age bucket, however many Ps the machine has (about 1.5µs each).
+const maxSummaryParts = 8
+
 // bucketEpsilonDivisor divides each objective's error for the streams of
 // the age buckets. A query merges the live buckets of every P's part
 // (quantile.Stream.Merge), and the merged rank uncertainty at the target is
@@ -96,11 +102,12 @@ const minAgeBucket = time.Millisecond
 // publishes it by storing the shard's new position. The observer that
 // fills a shard merges it into its P's part of the series: it takes the
 // part's lock, counts and sums the values, sorts them in place and inserts
-// them into the part's stream of their age bucket. Each P has its own part,
-// so Ps merge in parallel, and the other Ps keep observing meanwhile. A
-// read merges every shard's published values into its part and then every
-// part's streams of the window into one, so it sees every observation that
-// completed before it began. A P's shard is made on its first observation
+// them into the part's stream of their age bucket. Each P has its own part
+// (up to maxSummaryParts, which Ps beyond share), so Ps merge in parallel,
+// and the other Ps keep observing meanwhile. A read merges every shard's
+// published values into its part and then every part's streams of the
+// window into one, so it sees every observation that completed before it
+// began. A P's shard is made on its first observation
 // of the series, with room for 64 values (about 0.6 KiB), and grows to 512
 // (about 4 KiB) if that P observes the series often (see
 // summaryShardGrowWithin).
@@ -128,6 +135,7 @@ type SummarySeries struct {
 	// allocated by the P's first observation. An observer running on a
 	// P beyond it (GOMAXPROCS grew) takes spill's lock and appends to it.
 	shards []atomic.Pointer[summaryShard]
+	parts  []atomic.Pointer[summaryPart] // shard p's part is parts[p%len(parts)]; made with it
 	spill  summarySpill
 
 	mu     sync.Mutex       // serialises reads
@@ -265,6 +273,7 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 	err := s.f.init(o, expo.Summary, "quantile", func(ss *SummarySeries) {
 		ss.cfg, ss.step, ss.start = &s.cfg, s.cfg.step, s.cfg.now()
 		ss.shards = make([]atomic.Pointer[summaryShard], runtime.GOMAXPROCS(0))
+		ss.parts = make([]atomic.Pointer[summaryPart], min(len(ss.shards), maxSummaryParts))
 		if len(s.cfg.objectives) > 0 {
 			ss.merged = quantile.New(s.cfg.bucketObjectives)
 			ss.spill.buckets = make([]ageBucket, s.cfg.ageBuckets)
@@ -360,7 +369,7 @@ func (s *SummarySeries) observeSlow(v float64, p int) bool {
 	gen := summaryClock.gen.Load()
 	if sh := s.shards[p].Load(); sh == nil {
 		// Another goroutine, on P p before this one, may have made it.
-		s.shards[p].CompareAndSwap(nil, newSummaryShard(summaryShardMin, s.cfg.now(), gen, s.newPart()))
+		s.shards[p].CompareAndSwap(nil, newSummaryShard(summaryShardMin, s.cfg.now(), gen, s.partOf(p)))
 	} else {
 		part := sh.part
 		part.mu.Lock()
@@ -470,13 +479,21 @@ func (p *summaryPart) insert(vs []float64, e, now int64, cfg *summaryConfig) {
 	b.st.InsertBatch(vs)
 }
 
-// newPart returns an empty part for a P of s.
-func (s *SummarySeries) newPart() *summaryPart {
-	p := &summaryPart{}
-	if s.merged != nil {
-		p.buckets = make([]ageBucket, s.cfg.ageBuckets)
+// partOf returns the part of P p's shard, making it if it is the first of
+// its Ps to observe.
+func (s *SummarySeries) partOf(p int) *summaryPart {
+	slot := &s.parts[p%len(s.parts)]
+	if part := slot.Load(); part != nil {
+		return part
 	}
-	return p
+	part := &summaryPart{}
+	if s.merged != nil {
+		part.buckets = make([]ageBucket, s.cfg.ageBuckets)
+	}
+	if !slot.CompareAndSwap(nil, part) {
+		return slot.Load()
+	}
+	return part
 }
 
 // mergeWindow merges into q the part's streams of the window that ends
@@ -519,15 +536,19 @@ func (s *SummarySeries) read(vals []float64) (count uint64, sum float64) {
 		}
 	}
 	for i := range s.shards {
-		sh := s.shards[i].Load()
-		if sh == nil {
-			continue
+		if sh := s.shards[i].Load(); sh != nil {
+			part := sh.part
+			part.mu.Lock()
+			s.drainShard(s.shards[i].Load(), now) // it may have grown before the lock
+			part.mu.Unlock()
 		}
-		part := sh.part
-		part.mu.Lock()
-		s.drainShard(s.shards[i].Load(), now) // it may have grown before the lock
-		take(part)
-		part.mu.Unlock()
+	}
+	for i := range s.parts {
+		if part := s.parts[i].Load(); part != nil {
+			part.mu.Lock()
+			take(part)
+			part.mu.Unlock()
+		}
 	}
 	s.spill.mu.Lock()
 	s.drainSpill(now)

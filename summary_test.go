@@ -381,8 +381,9 @@ func TestSummaryMergedWindowBound(t *testing.T) {
 				s.cfg.now = func() time.Time { return now }
 				ss := s.With(nil)
 				ss.shards = make([]atomic.Pointer[summaryShard], max(parts, len(ss.shards)))
+				ss.parts = make([]atomic.Pointer[summaryPart], parts)
 				for p := range parts {
-					ss.shards[p].Store(newSummaryShard(summaryShardMin, now, summaryClock.gen.Load(), ss.newPart()))
+					ss.shards[p].Store(newSummaryShard(summaryShardMin, now, summaryClock.gen.Load(), ss.partOf(p)))
 				}
 				var all []float64
 				for bi, b := range c.buckets {
@@ -460,7 +461,7 @@ func TestSummaryShardPaths(t *testing.T) {
 		{"no shards: every P spills", func(ss *SummarySeries) { ss.shards = nil }},
 		{"full shards merged by the next observer", func(ss *SummarySeries) {
 			for i := range ss.shards {
-				sh := newSummaryShard(summaryShardMin, time.Now(), summaryClock.gen.Load(), ss.newPart())
+				sh := newSummaryShard(summaryShardMin, time.Now(), summaryClock.gen.Load(), ss.partOf(i))
 				for j := range sh.ring {
 					sh.ring[j] = 1000
 				}
@@ -531,6 +532,52 @@ func TestSummaryGOMAXPROCSGrows(t *testing.T) {
 	if want := uint64(workers * per); v.Count != want || v.Sum != workers*float64(per*(per-1)/2) {
 		t.Fatalf("count %d sum %v; want %d %v", v.Count, v.Sum, want, workers*float64(per*(per-1)/2))
 	}
+}
+
+// TestSummaryPartsShared observes from more Ps than a series has parts:
+// Ps share parts (P p merges into part p%maxSummaryParts), and counts,
+// sums and quantiles stay exact while reads run alongside.
+func TestSummaryPartsShared(t *testing.T) {
+	const procs = 3 * maxSummaryParts
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	reg := NewRegistry()
+	ss := Must(NewSummary("c", "h", WithRegistry(reg))).With(nil)
+	if len(ss.shards) != procs || len(ss.parts) != maxSummaryParts {
+		t.Fatalf("%d shards and %d parts with GOMAXPROCS %d; want %d and %d", len(ss.shards), len(ss.parts), procs, procs, maxSummaryParts)
+	}
+	const workers, per = 2 * procs, 3000
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				ss.Observe(float64(i))
+				if i%500 == 0 {
+					text(t, reg)
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for p := range ss.shards {
+		if sh := ss.shards[p].Load(); sh != nil && sh.part != ss.parts[p%maxSummaryParts].Load() {
+			t.Fatalf("P %d's shard merges into another part than parts[%d]", p, p%maxSummaryParts)
+		}
+	}
+	v := ss.Value()
+	if want := uint64(workers * per); v.Count != want || v.Sum != workers*float64(per*(per-1)/2) {
+		t.Fatalf("count %d sum %v; want %d %v", v.Count, v.Sum, want, workers*float64(per*(per-1)/2))
+	}
+	all := make([]float64, 0, workers*per)
+	for range workers {
+		for i := range per {
+			all = append(all, float64(i))
+		}
+	}
+	slices.Sort(all)
+	checkQuantiles(t, v, DefaultObjectives(), all)
 }
 
 // TestSummaryShardGrowth checks that a P's shard starts small and grows
