@@ -513,39 +513,14 @@ func TestSummaryGOMAXPROCSGrows(t *testing.T) {
 		t.Fatalf("%d shards with GOMAXPROCS 1", len(ss.shards))
 	}
 	runtime.GOMAXPROCS(4)
-	const workers, per = 8, 5000
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range per {
-				ss.Observe(float64(i))
-				if i%1000 == 0 {
-					text(t, reg)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	v := ss.Value()
-	if want := uint64(workers * per); v.Count != want || v.Sum != workers*float64(per*(per-1)/2) {
-		t.Fatalf("count %d sum %v; want %d %v", v.Count, v.Sum, want, workers*float64(per*(per-1)/2))
-	}
+	observeAlongsideScrapes(t, reg, ss, 8, 5000)
 }
 
-// TestSummaryPartsShared observes from more Ps than a series has parts:
-// Ps share parts (P p merges into part p%maxSummaryParts), and counts,
-// sums and quantiles stay exact while reads run alongside.
-func TestSummaryPartsShared(t *testing.T) {
-	const procs = 3 * maxSummaryParts
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-	reg := NewRegistry()
-	ss := Must(NewSummary("c", "h", WithRegistry(reg))).With(nil)
-	if len(ss.shards) != procs || len(ss.parts) != maxSummaryParts {
-		t.Fatalf("%d shards and %d parts with GOMAXPROCS %d; want %d and %d", len(ss.shards), len(ss.parts), procs, procs, maxSummaryParts)
-	}
-	const workers, per = 2 * procs, 3000
+// observeAlongsideScrapes has workers goroutines observe 0, 1, ... per−1
+// each into ss, scraping reg now and then, and checks the series' count
+// and sum; it returns its value.
+func observeAlongsideScrapes(t *testing.T, reg *Registry, ss *SummarySeries, workers, per int) SummaryValue {
+	t.Helper()
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -561,14 +536,30 @@ func TestSummaryPartsShared(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	v := ss.Value()
+	if want := uint64(workers * per); v.Count != want || v.Sum != float64(workers)*float64(per*(per-1)/2) {
+		t.Fatalf("count %d sum %v; want %d %v", v.Count, v.Sum, want, float64(workers)*float64(per*(per-1)/2))
+	}
+	return v
+}
+
+// TestSummaryPartsShared observes from more Ps than a series has parts:
+// Ps share parts (P p merges into part p%maxSummaryParts), and counts,
+// sums and quantiles stay exact while reads run alongside.
+func TestSummaryPartsShared(t *testing.T) {
+	const procs = 3 * maxSummaryParts
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	reg := NewRegistry()
+	ss := Must(NewSummary("c", "h", WithRegistry(reg))).With(nil)
+	if len(ss.shards) != procs || len(ss.parts) != maxSummaryParts {
+		t.Fatalf("%d shards and %d parts with GOMAXPROCS %d; want %d and %d", len(ss.shards), len(ss.parts), procs, procs, maxSummaryParts)
+	}
+	const workers, per = 2 * procs, 3000
+	v := observeAlongsideScrapes(t, reg, ss, workers, per)
 	for p := range ss.shards {
 		if sh := ss.shards[p].Load(); sh != nil && sh.part != ss.parts[p%maxSummaryParts].Load() {
 			t.Fatalf("P %d's shard merges into another part than parts[%d]", p, p%maxSummaryParts)
 		}
-	}
-	v := ss.Value()
-	if want := uint64(workers * per); v.Count != want || v.Sum != workers*float64(per*(per-1)/2) {
-		t.Fatalf("count %d sum %v; want %d %v", v.Count, v.Sum, want, workers*float64(per*(per-1)/2))
 	}
 	all := make([]float64, 0, workers*per)
 	for range workers {
