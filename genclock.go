@@ -50,8 +50,10 @@ func (c *genClock) need(d time.Duration) {
 	if c.period == 0 || d < c.period {
 		c.period = d
 		if c.running.Load() {
-			// If the timer has fired and its tick waits for mu, the
-			// tick sets it again; a timer has one firing at most.
+			// If the timer has fired and its tick waits for mu, that
+			// tick sets it again (a timer has one firing pending at
+			// most) or stops the clock, and the firing set here then
+			// advances the generation once more, harmlessly.
 			c.timer.Reset(d)
 		}
 	}

@@ -102,10 +102,12 @@ func WithObjectives(objectives ...Objective) Option {
 // WithMaxAge sets a [Summary]'s sliding window: quantiles cover the
 // observations of the last maxAge, kept in ageBuckets buckets that expire
 // one at a time, so an observation stays in the quantiles for between
-// maxAge·(1−1/ageBuckets) and maxAge after it was made, give or take an
-// eighth of a bucket (but no less than 10ms and no more than 1s), whenever
-// the summary is read. Each bucket must span
-// at least a millisecond (maxAge/ageBuckets >= 1ms); NewSummary returns an
+// maxAge·(1−1/ageBuckets) and maxAge after it was made, whenever the
+// summary is read: give or take an eighth of a bucket (at most a second)
+// for buckets of 80ms or more, whose observations are placed in batches
+// without a clock reading each; exactly for shorter buckets, whose every
+// observation reads the clock and takes a lock. Each bucket must span at
+// least a millisecond (maxAge/ageBuckets >= 1ms); NewSummary returns an
 // error otherwise.
 func WithMaxAge(maxAge time.Duration, ageBuckets int) Option {
 	return func(o *options) { o.maxAge, o.ageBuckets, o.windowSet = maxAge, ageBuckets, true }

@@ -89,15 +89,21 @@ type summaryConfig struct {
 }
 
 // minAgeBucket is the shortest age bucket a summary's window may have.
-// Observations are placed in buckets by a clock that ticks every 10ms at
-// best (summaryClock), so shorter buckets would only pretend to precision.
 const minAgeBucket = time.Millisecond
+
+// minShardedAgeBucket is the shortest age bucket whose summaries observe
+// through per-P shards. Their batches are placed by summaryClock, which
+// ticks every minClockPeriod at most, and a batch should span no more than
+// an eighth of a bucket. A summary with shorter buckets has no shards: each
+// observation takes the spill's lock and reads the clock, so it is placed
+// exactly, at the cost of a lock per observation.
+const minShardedAgeBucket = 8 * minClockPeriod
 
 // SummarySeries is one series of a [Summary], bound to its labels. It is
 // safe for concurrent use.
 //
-// Observe does not lock, does not allocate and takes one atomic store: it
-// writes the value into the shard of the P (processor) it runs on, pinned
+// Observe does not allocate, and usually takes no lock and one atomic
+// store: it writes the value into the shard of the P (processor) it runs on, pinned
 // to that P so that no other observer writes the shard meanwhile, and
 // publishes it by storing the shard's new position. The observer that
 // fills a shard merges it into its P's part of the series: it takes the
@@ -107,18 +113,19 @@ const minAgeBucket = time.Millisecond
 // and the other Ps keep observing meanwhile. A read merges every shard's
 // published values into its part and then every part's streams of the
 // window into one, so it sees every observation that completed before it
-// began. A P's shard is made on its first observation
-// of the series, with room for 64 values (about 0.6 KiB), and grows to 512
-// (about 4 KiB) if that P observes the series often (see
-// summaryShardGrowWithin).
+// began. A P's shard is made on its first observation of the series, with
+// room for 64 values (about 0.6 KiB), and grows to 512 (about 4 KiB) if
+// that P observes the series often (see summaryShardGrowWithin).
 //
 // Observe reads no clock either, yet each observation counts in the age
 // bucket of when it was made, however long it waits in its shard: a
 // shard's values form a batch made within one generation of a coarse
-// clock (summaryClock: a timer that ticks every eighth of an age bucket,
-// between 10ms and 1s, while summaries observe, and stops when they do
-// not), and an observer that finds the generation moved on merges the
-// batch into the bucket of its start before it writes.
+// clock (summaryClock: a timer that ticks, while summaries observe, every
+// eighth of the shortest age bucket of any summary, but no more often than
+// every 10ms and at least every second), and an observer that finds the
+// generation moved on merges the batch into the bucket of its start before
+// it writes. Summaries whose age buckets are shorter than 80ms have no
+// shards (see minShardedAgeBucket).
 //
 // Age buckets are numbered by epoch, the number of whole bucket lengths
 // between the series' creation and the time of their observations; the
@@ -142,14 +149,16 @@ type SummarySeries struct {
 	merged *quantile.Stream // scratch for queries; mu
 }
 
-// summaryPart is the merged state of the observations of one P, or of the
-// spill: their count and sum over all time and one quantile stream per
-// age bucket of the window. Everything is under mu.
+// summaryPart is the merged state of the observations of some Ps (P p's
+// go to part p%maxSummaryParts), or of the spill: their count and sum over
+// all time and one quantile stream per age bucket of the window.
+// Everything is under mu.
 type summaryPart struct {
 	mu      sync.Mutex
 	count   uint64
 	sum     float64
 	buckets []ageBucket // a ring of ageBuckets slots, an epoch in slot epoch%ageBuckets; nil without objectives
+	latest  int64       // the latest epoch inserted: it has begun
 }
 
 // ageBucket is one slot of a part's ring: the stream of the observations
@@ -169,8 +178,9 @@ type summarySpill struct {
 }
 
 // summaryShard holds one P's observations until they are merged. Only
-// observers pinned to that P write ring and pos; only the merger, under
-// part's mu, writes consumed. Position p uses slot p%len(ring); positions
+// observers pinned to that P write pos, and ring's free slots; only the
+// merger, under part's mu, writes consumed, and it sorts the published
+// slots in place before it frees them. Position p uses slot p%len(ring); positions
 // in [consumed, pos) are published and not yet merged, and an observer may
 // write position pos only while pos−consumed < len(ring).
 //
@@ -272,14 +282,16 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 	s.cfg.step = s.cfg.maxAge / time.Duration(s.cfg.ageBuckets)
 	err := s.f.init(o, expo.Summary, "quantile", func(ss *SummarySeries) {
 		ss.cfg, ss.step, ss.start = &s.cfg, s.cfg.step, s.cfg.now()
-		ss.shards = make([]atomic.Pointer[summaryShard], runtime.GOMAXPROCS(0))
+		if len(s.cfg.objectives) == 0 || s.cfg.step >= minShardedAgeBucket {
+			ss.shards = make([]atomic.Pointer[summaryShard], runtime.GOMAXPROCS(0))
+		}
 		ss.parts = make([]atomic.Pointer[summaryPart], min(len(ss.shards), maxSummaryParts))
 		if len(s.cfg.objectives) > 0 {
 			ss.merged = quantile.New(s.cfg.bucketObjectives)
 			ss.spill.buckets = make([]ageBucket, s.cfg.ageBuckets)
 		}
 	})
-	if len(s.cfg.objectives) > 0 {
+	if len(s.cfg.objectives) > 0 && s.cfg.step >= minShardedAgeBucket {
 		// Batches span about a period: an eighth of an age bucket.
 		summaryClock.need(s.cfg.step / 8)
 	}
@@ -451,6 +463,10 @@ func (s *SummarySeries) epoch(t time.Time) int64 {
 // insert counts and sums vs, made in epoch e, and inserts it into the
 // stream of e, reordering it, unless e has left the window of the epoch
 // now or the summary has no objectives. p.mu is held.
+//
+// The caller read its clock before it took the lock, so an epoch inserted
+// meanwhile, or e itself, may be later than now: the window then ends with
+// the latest of them, which has begun (see mergeWindow).
 func (p *summaryPart) insert(vs []float64, e, now int64, cfg *summaryConfig) {
 	if len(vs) == 0 {
 		return
@@ -461,13 +477,17 @@ func (p *summaryPart) insert(vs []float64, e, now int64, cfg *summaryConfig) {
 	}
 	p.sum = sum
 	p.count += uint64(len(vs))
-	if p.buckets == nil || e <= now-int64(len(p.buckets)) {
+	if p.buckets == nil {
+		return
+	}
+	p.latest = max(p.latest, e)
+	if e <= max(now, p.latest)-int64(len(p.buckets)) {
 		return
 	}
 	b := &p.buckets[e%int64(len(p.buckets))]
 	if b.st == nil || b.epoch != e {
 		if b.st != nil && b.epoch > e {
-			return // the slot has moved on past e: a clock that went back
+			return // the slot has moved on past e, which has left the window
 		}
 		if b.st == nil {
 			b.st = quantile.New(cfg.bucketObjectives)
@@ -497,8 +517,10 @@ func (s *SummarySeries) partOf(p int) *summaryPart {
 }
 
 // mergeWindow merges into q the part's streams of the window that ends
-// with the epoch now. p.mu is held.
+// with the epoch now, or with a later one that an observer inserted since
+// the reader read its clock. p.mu is held.
 func (p *summaryPart) mergeWindow(q *quantile.Stream, now int64) {
+	now = max(now, p.latest)
 	for i := range p.buckets {
 		if b := &p.buckets[i]; b.st != nil && b.epoch <= now && b.epoch > now-int64(len(p.buckets)) && b.st.Count() > 0 {
 			q.Merge(b.st)

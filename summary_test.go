@@ -77,19 +77,21 @@ func TestSummaryQuantiles(t *testing.T) {
 func TestSummaryDefaults(t *testing.T) {
 	reg := NewRegistry()
 	s := Must(NewSummary("rpc_seconds", "RPC latency.", WithRegistry(reg)))
+	// Multiples of 1/1024, whose sum is exact in any order: the
+	// observer's goroutine may move between Ps, whose parts sum apart.
 	for i := range 1000 {
-		s.Observe(float64(i) / 1000)
+		s.Observe(float64(i) / 1024)
 	}
 	v, _ := s.Get(nil)
 	checkQuantiles(t, v, DefaultObjectives(), func() []float64 {
 		o := make([]float64, 1000)
 		for i := range o {
-			o[i] = float64(i) / 1000
+			o[i] = float64(i) / 1024
 		}
 		return o
 	}())
 	out := text(t, reg)
-	for _, want := range []string{"# TYPE rpc_seconds summary\n", `rpc_seconds{quantile="0.5"} `, `rpc_seconds{quantile="0.9"} `, `rpc_seconds{quantile="0.99"} `, "rpc_seconds_sum 499.5\n", "rpc_seconds_count 1000\n"} {
+	for _, want := range []string{"# TYPE rpc_seconds summary\n", `rpc_seconds{quantile="0.5"} `, `rpc_seconds{quantile="0.9"} `, `rpc_seconds{quantile="0.99"} `, "rpc_seconds_sum 487.79296875\n", "rpc_seconds_count 1000\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -715,6 +717,56 @@ func TestSummaryShortWindowBesideLong(t *testing.T) {
 		if q.Value != 5 {
 			t.Fatalf("quantiles %+v; want 5s only: the 5s were made 100ms and 0ms ago, the 100 250ms ago", v.Quantiles)
 		}
+	}
+}
+
+// TestSummaryShortBuckets observes continuously into a summary with age
+// buckets of 1ms, far shorter than the batches' clock's 10ms period, and
+// reads right after: the observations of the last millisecond are in the
+// quantiles (such a summary places each observation by the clock; placed
+// by batches spanning ten buckets, most reads showed NaN).
+func TestSummaryShortBuckets(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	ss := Must(NewSummary("short", "h", WithRegistry(nil), WithMaxAge(5*time.Millisecond, 5))).With(nil)
+	const rounds = 50
+	for r := range rounds {
+		for end := time.Now().Add(3 * time.Millisecond); time.Now().Before(end); {
+			ss.Observe(float64(r))
+		}
+		if v := ss.Value(); v.Quantiles[0].Value != float64(r) {
+			t.Fatalf("round %d: quantiles %+v right after observing %d for 3ms; want %d", r, v.Quantiles, r, r)
+		}
+	}
+}
+
+// TestSummaryReadAcrossEpochs has an observer merge a value of the next
+// age bucket between a read's clock reading and its merge of the parts: the
+// read shows a window that ends with one bucket or the next, never neither.
+func TestSummaryReadAcrossEpochs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	now := time.Unix(1000, 0)
+	s := Must(NewSummary("w", "h", WithRegistry(nil), WithMaxAge(time.Minute, 1)))
+	s.cfg.now = func() time.Time { return now }
+	ss := s.With(nil)
+	for range 10 {
+		ss.Observe(1)
+	}
+	hooked := false
+	s.cfg.now = func() time.Time {
+		t := now
+		if !hooked {
+			// The read has read the clock. The bucket ends, and an
+			// observer merges before the read locks the part.
+			hooked = true
+			now = now.Add(time.Minute)
+			summaryClock.gen.Add(1)
+			ss.Observe(2)
+		}
+		return t
+	}
+	v := ss.Value()
+	if q := v.Quantiles[0].Value; q != 1 && q != 2 || v.Count != 11 {
+		t.Fatalf("read %+v; want count 11 and the median of one window: 1 (the read's) or 2 (the next)", v)
 	}
 }
 

@@ -259,7 +259,8 @@ func (s *Stream) Reset() {
 
 // Merge adds the values summarised by other to s; other keeps its contents
 // (its buffer is flushed) and may be s itself. s's objectives govern the
-// result. A Stream without objectives summarises nothing, so merging it
+// result, except that merging into an empty s copies other's samples as
+// they are (callers merge streams of the same objectives). A Stream without objectives summarises nothing, so merging it
 // into one with objectives changes nothing; merging into a Stream without
 // objectives only adds the counts.
 //
