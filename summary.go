@@ -86,7 +86,13 @@ type summaryConfig struct {
 	ageBuckets       int
 	step             time.Duration    // maxAge / ageBuckets, at least minAgeBucket
 	now              func() time.Time // time.Now; tests replace it
+	// queries holds *quantile.Stream with bucketObjectives, into which
+	// reads merge the parts' streams: shared by the family's series, so
+	// that none keeps room for the merge of all its parts.
+	queries sync.Pool
 }
+
+func (c *summaryConfig) hasObjectives() bool { return len(c.objectives) > 0 }
 
 // minAgeBucket is the shortest age bucket a summary's window may have.
 const minAgeBucket = time.Millisecond
@@ -144,9 +150,6 @@ type SummarySeries struct {
 	shards []atomic.Pointer[summaryShard]
 	parts  []atomic.Pointer[summaryPart] // shard p's part is parts[p%len(parts)]; made with it
 	spill  summarySpill
-
-	mu     sync.Mutex       // serialises reads
-	merged *quantile.Stream // scratch for queries; mu
 }
 
 // summaryPart is the merged state of the observations of some Ps (P p's
@@ -160,6 +163,12 @@ type summaryPart struct {
 	buckets []ageBucket // a ring of ageBuckets slots, an epoch in slot epoch%ageBuckets; nil without objectives
 	latest  int64       // the latest epoch inserted: it has begun
 }
+
+// summaryWorkspaces holds *quantile.Workspace: the room in which a part's
+// stream merges a batch, taken for the merge only, so that streams keep
+// room for their samples but not for a batch as well (about 15 KiB each
+// with 512-value batches).
+var summaryWorkspaces = sync.Pool{New: func() any { return new(quantile.Workspace) }}
 
 // ageBucket is one slot of a part's ring: the stream of the observations
 // of one epoch.
@@ -286,8 +295,7 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 			ss.shards = make([]atomic.Pointer[summaryShard], runtime.GOMAXPROCS(0))
 		}
 		ss.parts = make([]atomic.Pointer[summaryPart], min(len(ss.shards), maxSummaryParts))
-		if len(s.cfg.objectives) > 0 {
-			ss.merged = quantile.New(s.cfg.bucketObjectives)
+		if s.cfg.hasObjectives() {
 			ss.spill.buckets = make([]ageBucket, s.cfg.ageBuckets)
 		}
 	})
@@ -394,7 +402,7 @@ func (s *SummarySeries) observeSlow(v float64, p int) bool {
 		}
 		part.mu.Unlock()
 	}
-	if s.merged != nil {
+	if s.cfg.hasObjectives() {
 		summaryClock.touch()
 	}
 	return false
@@ -496,7 +504,9 @@ func (p *summaryPart) insert(vs []float64, e, now int64, cfg *summaryConfig) {
 		}
 		b.epoch = e
 	}
-	b.st.InsertBatch(vs)
+	ws := summaryWorkspaces.Get().(*quantile.Workspace)
+	b.st.InsertBatchIn(vs, ws)
+	summaryWorkspaces.Put(ws)
 }
 
 // partOf returns the part of P p's shard, making it if it is the first of
@@ -507,7 +517,7 @@ func (s *SummarySeries) partOf(p int) *summaryPart {
 		return part
 	}
 	part := &summaryPart{}
-	if s.merged != nil {
+	if s.cfg.hasObjectives() {
 		part.buckets = make([]ageBucket, s.cfg.ageBuckets)
 	}
 	if !slot.CompareAndSwap(nil, part) {
@@ -543,12 +553,16 @@ func (s *SummarySeries) Value() SummaryValue {
 // every P's published observations, and the spill, into their parts and
 // then the parts' streams of the window into one.
 func (s *SummarySeries) read(vals []float64) (count uint64, sum float64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := s.epoch(s.cfg.now())
-	q := s.merged
-	if q != nil {
-		q.Reset()
+	var q *quantile.Stream
+	if s.cfg.hasObjectives() {
+		if x, ok := s.cfg.queries.Get().(*quantile.Stream); ok {
+			q = x
+			q.Reset()
+		} else {
+			q = quantile.New(s.cfg.bucketObjectives)
+		}
+		defer s.cfg.queries.Put(q)
 	}
 	take := func(p *summaryPart) {
 		count += p.count

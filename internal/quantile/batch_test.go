@@ -68,20 +68,34 @@ func TestSortFloats(t *testing.T) {
 }
 
 // TestMergeCompress checks the fused pass against mergeSorted followed by
-// compress, sample for sample.
+// compress, sample for sample, merging in place and in a workspace that
+// another stream shares.
 func TestMergeCompress(t *testing.T) {
 	for _, os := range objectiveSets {
 		for name, vs := range sortInputs() {
 			a, b := New(os.objs), New(os.objs)
+			var ws Workspace
+			c, other := New(os.objs), New(os.objs)
+			most := 0 // c's most samples so far
 			for start := 0; start < len(vs); {
 				end := min(len(vs), start+1+(start*7)%300)
 				batch := slices.Clone(vs[start:end])
 				sortFloats(batch)
-				a.mergeCompress(batch)
+				a.mergeCompress(batch, nil)
+				c.mergeCompress(batch, &ws)
+				other.mergeCompress(batch[:len(batch)/2], &ws) // the workspace's last user changes
 				b.mergeSorted(batch)
 				b.compress()
 				if a.n != b.n || !slices.Equal(a.samples, b.samples) {
 					t.Fatalf("%s/%s: after %d values fused gives n=%d %v\nwant n=%d %v", os.name, name, end, a.n, a.samples, b.n, b.samples)
+				}
+				if c.n != b.n || !slices.Equal(c.samples, b.samples) {
+					t.Fatalf("%s/%s: after %d values fused in a shared workspace gives n=%d %v\nwant n=%d %v", os.name, name, end, c.n, c.samples, b.n, b.samples)
+				}
+				// Room for the samples (as append grows it), not for a
+				// batch as well.
+				if most = max(most, len(c.samples)); cap(c.samples) > 2*most+8 {
+					t.Fatalf("%s/%s: %d samples (at most %d so far) keep room for %d", os.name, name, len(c.samples), most, cap(c.samples))
 				}
 				start = end
 			}
@@ -92,14 +106,19 @@ func TestMergeCompress(t *testing.T) {
 func TestInsertBatch(t *testing.T) {
 	for _, os := range objectiveSets {
 		for _, d := range distributions {
-			s := New(os.objs)
-			vals := slices.Clone(d.vals)
+			s, in := New(os.objs), New(os.objs)
+			var ws Workspace
+			vals, vals2 := slices.Clone(d.vals), slices.Clone(d.vals)
 			for start := 0; start < len(vals); start += 512 {
 				s.InsertBatch(vals[start:min(len(vals), start+512)])
+				in.InsertBatchIn(vals2[start:min(len(vals), start+512)], &ws)
 			}
 			sorted := sortedClean(d.vals)
 			checkStream(t, s, os.objs, sorted, 1)
 			checkInvariant(t, s)
+			if in.n != s.n || !slices.Equal(in.samples, s.samples) {
+				t.Fatalf("%s/%s: InsertBatchIn gives n=%d, %d samples; InsertBatch n=%d, %d samples", os.name, d.name, in.n, len(in.samples), s.n, len(s.samples))
+			}
 		}
 	}
 	s := New(defaultObjectives)

@@ -87,6 +87,14 @@ type Stream struct {
 	scratch []sample // spare slice for the merge passes
 }
 
+// Workspace is room for merging a batch (InsertBatchIn) that Streams can
+// share, one at a time, so that each keeps room for its samples only
+// between batches: a Stream that merges in place keeps room for its samples
+// plus a whole batch. The zero value is ready to use.
+type Workspace struct {
+	buf []sample
+}
+
 // sample is one retained value. Its rank is in [rmin, rmin+delta] where
 // rmin is the sum of g over this and all preceding samples.
 type sample struct {
@@ -163,7 +171,7 @@ func (s *Stream) InsertSorted(vs []float64) {
 		return
 	}
 	s.flush()
-	s.mergeCompress(vs)
+	s.mergeCompress(vs, nil)
 }
 
 // InsertBatch adds every value of vs, in any order, for a caller that
@@ -172,7 +180,11 @@ func (s *Stream) InsertSorted(vs []float64) {
 // moved to the end) but not retained. It costs one sort of vs and one pass
 // over the retained samples, so batches of a few hundred values amortise
 // the pass; a short batch is still correct.
-func (s *Stream) InsertBatch(vs []float64) {
+func (s *Stream) InsertBatch(vs []float64) { s.InsertBatchIn(vs, nil) }
+
+// InsertBatchIn is InsertBatch merging in w, which it leaves for another
+// Stream to use, instead of in room that s keeps; w == nil merges in place.
+func (s *Stream) InsertBatchIn(vs []float64, w *Workspace) {
 	// Move NaN values to the end and drop them.
 	k := 0
 	for i, v := range vs {
@@ -191,7 +203,7 @@ func (s *Stream) InsertBatch(vs []float64) {
 	}
 	s.flush()
 	sortFloats(vs)
-	s.mergeCompress(vs)
+	s.mergeCompress(vs, w)
 }
 
 // isSorted reports whether vs is in ascending order and holds no NaN.
@@ -341,7 +353,7 @@ func (s *Stream) flush() {
 		return
 	}
 	sortFloats(s.buf)
-	s.mergeCompress(s.buf)
+	s.mergeCompress(s.buf, nil)
 	s.buf = s.buf[:0]
 }
 
@@ -351,18 +363,27 @@ func (s *Stream) flush() {
 // sample that the invariant allows is folded into its successor. The
 // result is identical to mergeSorted then compress (TestMergeCompress),
 // without the intermediate list.
-func (s *Stream) mergeCompress(vs []float64) {
+func (s *Stream) mergeCompress(vs []float64, ws *Workspace) {
 	lo, lv := len(s.samples), len(vs)
 	total := lo + lv
 	if total < 3 {
 		s.mergeSorted(vs) // compress keeps the first and last samples
 		return
 	}
-	buf := slices.Grow(s.samples, lv)[:total] // buf[:lo] holds the old samples
+	// The result is written from the back of buf while old is read: buf
+	// is the workspace, or old's own array grown to total, whose write
+	// index stays above the unread old samples (below).
+	old := s.samples
+	var buf []sample
+	if ws != nil {
+		buf = slices.Grow(ws.buf[:0], total)[:total]
+	} else {
+		buf = slices.Grow(old, lv)[:total]
+	}
 	n := s.n + uint64(lv)
 	s.n = n
 	lim := s.limitsFor(float64(n))
-	// Walk the merged list backwards: old samples buf[i], i from lo−1, and
+	// Walk the merged list backwards: old samples old[i], i from lo−1, and
 	// new values vs[j], j from lv−1; on equal values the new one comes
 	// after the old (it goes after every sample ≤ v). A new value's Δ is
 	// g+Δ−1 of the old sample that follows it, 0 when none follows or none
@@ -374,14 +395,14 @@ func (s *Stream) mergeCompress(vs []float64) {
 	r := n // sum of g before the element taken last
 	w := total
 	for k := total - 1; k >= 0; k-- {
-		if j >= 0 && (i < 0 || vs[j] >= buf[i].v) {
+		if j >= 0 && (i < 0 || vs[j] >= old[i].v) {
 			si = sample{v: vs[j], g: 1}
 			if i >= 0 {
 				si.delta = nextW
 			}
 			j--
 		} else {
-			si = buf[i]
+			si = old[i]
 			i--
 			nextW = si.g + si.delta - 1
 		}
@@ -411,6 +432,11 @@ func (s *Stream) mergeCompress(vs []float64) {
 	}
 	w--
 	buf[w] = cur
+	if ws != nil {
+		ws.buf = buf[:0]
+		s.samples = append(old[:0], buf[w:total]...)
+		return
+	}
 	s.samples = buf[:copy(buf, buf[w:total])]
 }
 
