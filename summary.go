@@ -86,10 +86,11 @@ type summaryConfig struct {
 	ageBuckets       int
 	step             time.Duration    // maxAge / ageBuckets, at least minAgeBucket
 	now              func() time.Time // time.Now; tests replace it
-	// queries holds *quantile.Stream with bucketObjectives, into which
-	// reads merge the parts' streams: shared by the family's series, so
-	// that none keeps room for the merge of all its parts.
-	queries sync.Pool
+	// query is the stream into which reads merge the parts' streams,
+	// shared by the family's series (so that none keeps room for the
+	// merge of all its parts) under queryMu; nil without objectives.
+	queryMu sync.Mutex
+	query   *quantile.Stream
 }
 
 func (c *summaryConfig) hasObjectives() bool { return len(c.objectives) > 0 }
@@ -164,11 +165,18 @@ type summaryPart struct {
 	latest  int64       // the latest epoch inserted: it has begun
 }
 
-// summaryWorkspaces holds *quantile.Workspace: the room in which a part's
-// stream merges a batch, taken for the merge only, so that streams keep
-// room for their samples but not for a batch as well (about 15 KiB each
-// with 512-value batches).
-var summaryWorkspaces = sync.Pool{New: func() any { return new(quantile.Workspace) }}
+// summaryWorkspaces are the rooms in which the parts' streams merge a
+// batch, so that each stream keeps room for its samples only, not for a
+// batch as well (about 15 KiB with 512-value batches): one for each P (by
+// its id modulo their number), shared by every summary. A merger takes its
+// P's, under the workspace's lock, which it takes under a part's lock and
+// no other; a goroutine moved to another P meanwhile at worst waits for
+// that P's merger.
+var summaryWorkspaces [64]struct {
+	mu sync.Mutex
+	ws quantile.Workspace
+	_  [64 - 8 - 24]byte // one cache line each
+}
 
 // ageBucket is one slot of a part's ring: the stream of the observations
 // of one epoch.
@@ -289,6 +297,9 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 		s.cfg.maxAge, s.cfg.ageBuckets = o.maxAge, o.ageBuckets
 	}
 	s.cfg.step = s.cfg.maxAge / time.Duration(s.cfg.ageBuckets)
+	if s.cfg.hasObjectives() {
+		s.cfg.query = quantile.New(s.cfg.bucketObjectives)
+	}
 	err := s.f.init(o, expo.Summary, "quantile", func(ss *SummarySeries) {
 		ss.cfg, ss.step, ss.start = &s.cfg, s.cfg.step, s.cfg.now()
 		if len(s.cfg.objectives) == 0 || s.cfg.step >= minShardedAgeBucket {
@@ -504,9 +515,10 @@ func (p *summaryPart) insert(vs []float64, e, now int64, cfg *summaryConfig) {
 		}
 		b.epoch = e
 	}
-	ws := summaryWorkspaces.Get().(*quantile.Workspace)
-	b.st.InsertBatchIn(vs, ws)
-	summaryWorkspaces.Put(ws)
+	w := &summaryWorkspaces[procID()%len(summaryWorkspaces)]
+	w.mu.Lock()
+	b.st.InsertBatchIn(vs, &w.ws)
+	w.mu.Unlock()
 }
 
 // partOf returns the part of P p's shard, making it if it is the first of
@@ -554,15 +566,11 @@ func (s *SummarySeries) Value() SummaryValue {
 // then the parts' streams of the window into one.
 func (s *SummarySeries) read(vals []float64) (count uint64, sum float64) {
 	now := s.epoch(s.cfg.now())
-	var q *quantile.Stream
-	if s.cfg.hasObjectives() {
-		if x, ok := s.cfg.queries.Get().(*quantile.Stream); ok {
-			q = x
-			q.Reset()
-		} else {
-			q = quantile.New(s.cfg.bucketObjectives)
-		}
-		defer s.cfg.queries.Put(q)
+	q := s.cfg.query
+	if q != nil {
+		s.cfg.queryMu.Lock()
+		defer s.cfg.queryMu.Unlock()
+		q.Reset()
 	}
 	take := func(p *summaryPart) {
 		count += p.count
