@@ -22,11 +22,3 @@ func procPin() int
 //
 //go:linkname procUnpin runtime.procUnpin
 func procUnpin()
-
-// procID returns the id of the P the goroutine runs on, which it may have
-// left by the time the caller uses it.
-func procID() int {
-	p := procPin()
-	procUnpin()
-	return p
-}

@@ -55,8 +55,9 @@ const maxSummaryParts = 8
 // bucketEpsilonDivisor divides each objective's error for the streams of
 // the age buckets. A query merges the live buckets of every P's part
 // (quantile.Stream.Merge), and the merged rank uncertainty at the target is
-// at most about the sum over the merged streams of 2ε'·max(r_b/(q−ε'), (n_b−r_b)/(1−q+ε')), where r_b
-// of each bucket's n_b values lie below the target. Because the r_b add up
+// at most about the sum over the merged streams of
+// 2ε'·max(r_b/(q−ε'), (n_b−r_b)/(1−q+ε')), where r_b of each stream's n_b
+// values lie below the target. Because the r_b add up
 // to about q·n, that sum stays near 2ε'·n·(1 + ε/(q−ε')) however the
 // values are spread over the streams (over time and over Ps alike), which
 // ε' = ε/3 keeps within the window 2ε·n that the objective allows
@@ -84,7 +85,6 @@ type summaryConfig struct {
 	qtextsOM         []string // the same in OpenMetrics' canonical form
 	maxAge           time.Duration
 	ageBuckets       int
-	step             time.Duration    // maxAge / ageBuckets, at least minAgeBucket
 	now              func() time.Time // time.Now; tests replace it
 	// query is the stream into which reads merge the parts' streams,
 	// shared by the family's series (so that none keeps room for the
@@ -110,9 +110,9 @@ const minShardedAgeBucket = 8 * minClockPeriod
 // safe for concurrent use.
 //
 // Observe does not allocate, and usually takes no lock and one atomic
-// store: it writes the value into the shard of the P (processor) it runs on, pinned
-// to that P so that no other observer writes the shard meanwhile, and
-// publishes it by storing the shard's new position. The observer that
+// store: it writes the value into the shard of the P (processor) it runs
+// on, pinned to that P so that no other observer writes the shard
+// meanwhile, and publishes it by storing the shard's new position. The observer that
 // fills a shard merges it into its P's part of the series: it takes the
 // part's lock, counts and sums the values, sorts them in place and inserts
 // them into the part's stream of their age bucket. Each P has its own part
@@ -140,7 +140,7 @@ const minShardedAgeBucket = 8 * minClockPeriod
 // one stream per epoch in a ring of ageBuckets slots, and reuses the slot
 // of an epoch that has left the window, so no timer or rotation is needed.
 type SummarySeries struct {
-	step time.Duration // cfg.step, here for the header's offset; see headerOffset
+	step time.Duration // an age bucket's length, cfg.maxAge/cfg.ageBuckets; first for headerOffset
 	seriesHeader
 	cfg   *summaryConfig
 	start time.Time // epoch 0 begins here
@@ -197,8 +197,8 @@ type summarySpill struct {
 // summaryShard holds one P's observations until they are merged. Only
 // observers pinned to that P write pos, and ring's free slots; only the
 // merger, under part's mu, writes consumed, and it sorts the published
-// slots in place before it frees them. Position p uses slot p%len(ring); positions
-// in [consumed, pos) are published and not yet merged, and an observer may
+// slots in place before it frees them. Position p uses slot p%len(ring);
+// positions in [consumed, pos) are published and not yet merged, and an observer may
 // write position pos only while pos−consumed < len(ring).
 //
 // Observers write a slot with a plain store and then store pos: the merger
@@ -296,13 +296,16 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 		}
 		s.cfg.maxAge, s.cfg.ageBuckets = o.maxAge, o.ageBuckets
 	}
-	s.cfg.step = s.cfg.maxAge / time.Duration(s.cfg.ageBuckets)
+	step := s.cfg.maxAge / time.Duration(s.cfg.ageBuckets)
+	// Without objectives the window does not matter, and shards are
+	// merged by count and sum only.
+	sharded := !s.cfg.hasObjectives() || step >= minShardedAgeBucket
 	if s.cfg.hasObjectives() {
 		s.cfg.query = quantile.New(s.cfg.bucketObjectives)
 	}
 	err := s.f.init(o, expo.Summary, "quantile", func(ss *SummarySeries) {
-		ss.cfg, ss.step, ss.start = &s.cfg, s.cfg.step, s.cfg.now()
-		if len(s.cfg.objectives) == 0 || s.cfg.step >= minShardedAgeBucket {
+		ss.cfg, ss.step, ss.start = &s.cfg, step, s.cfg.now()
+		if sharded {
 			ss.shards = make([]atomic.Pointer[summaryShard], runtime.GOMAXPROCS(0))
 		}
 		ss.parts = make([]atomic.Pointer[summaryPart], min(len(ss.shards), maxSummaryParts))
@@ -310,9 +313,9 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 			ss.spill.buckets = make([]ageBucket, s.cfg.ageBuckets)
 		}
 	})
-	if len(s.cfg.objectives) > 0 && s.cfg.step >= minShardedAgeBucket {
+	if sharded && s.cfg.hasObjectives() {
 		// Batches span about a period: an eighth of an age bucket.
-		summaryClock.need(s.cfg.step / 8)
+		summaryClock.need(step / 8)
 	}
 	if err != nil {
 		return nil, err
@@ -503,11 +506,10 @@ func (p *summaryPart) insert(vs []float64, e, now int64, cfg *summaryConfig) {
 	if e <= max(now, p.latest)-int64(len(p.buckets)) {
 		return
 	}
+	// The slot holds e, or nothing, or an epoch of at most latest−len:
+	// one that has left the window.
 	b := &p.buckets[e%int64(len(p.buckets))]
 	if b.st == nil || b.epoch != e {
-		if b.st != nil && b.epoch > e {
-			return // the slot has moved on past e, which has left the window
-		}
 		if b.st == nil {
 			b.st = quantile.New(cfg.bucketObjectives)
 		} else {
@@ -515,7 +517,9 @@ func (p *summaryPart) insert(vs []float64, e, now int64, cfg *summaryConfig) {
 		}
 		b.epoch = e
 	}
-	w := &summaryWorkspaces[procID()%len(summaryWorkspaces)]
+	id := procPin() // the P's workspace; it may move on, see summaryWorkspaces
+	procUnpin()
+	w := &summaryWorkspaces[id%len(summaryWorkspaces)]
 	w.mu.Lock()
 	b.st.InsertBatchIn(vs, &w.ws)
 	w.mu.Unlock()

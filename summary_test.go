@@ -693,12 +693,19 @@ func TestGenClockNeedShortens(t *testing.T) {
 // API, on the process's clock: a summary with a 10-minute window observes
 // (which sets the batches' clock running at its period), then one with a
 // 200ms window is made and observes; its quantiles hold what it observed
-// within its window. (In the whole test binary, earlier tests have made
-// the clock's period short already; TestGenClockNeedShortens checks the
-// cause on a clock of its own.)
+// within its window. Earlier tests in the binary have made the clock's
+// period short already, so the test first sets it back to the longest, as
+// in a process whose only summaries have long windows.
 func TestSummaryShortWindowBesideLong(t *testing.T) {
 	// One P, so that every observation goes through one shard's batches.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	c := &summaryClock
+	c.mu.Lock()
+	c.period = maxClockPeriod
+	if c.running.Load() {
+		c.timer.Reset(c.period)
+	}
+	c.mu.Unlock()
 	long := Must(NewSummary("long", "h", WithRegistry(nil), WithMaxAge(time.Hour, 5)))
 	long.Observe(1)
 	short := Must(NewSummary("short", "h", WithRegistry(nil), WithMaxAge(200*time.Millisecond, 2)))

@@ -272,9 +272,10 @@ func (s *Stream) Reset() {
 // Merge adds the values summarised by other to s; other keeps its contents
 // (its buffer is flushed) and may be s itself. s's objectives govern the
 // result, except that merging into an empty s copies other's samples as
-// they are (callers merge streams of the same objectives). A Stream without objectives summarises nothing, so merging it
-// into one with objectives changes nothing; merging into a Stream without
-// objectives only adds the counts.
+// they are (callers merge streams of the same objectives). A Stream without
+// objectives summarises nothing, so merging it into one with objectives
+// changes nothing; merging into a Stream without objectives only adds the
+// counts.
 //
 // Merge combines the retained samples rather than the original values:
 // every merged sample keeps a correct rank interval, whose width is the sum
@@ -648,21 +649,9 @@ func sortFloats(a []float64) {
 	}
 }
 
-// sortKeys sorts k using tmp (of the same length) as scratch, and reports
-// whether the result is in tmp rather than k.
-func sortKeys(k, tmp []uint64) bool {
-	if len(k) <= 16 {
-		insertionSort(k)
-		return false
-	}
-	lo, hi := k[0], k[0]
-	for _, x := range k {
-		lo, hi = min(lo, x), max(hi, x)
-	}
-	return sortKeysIn(k, tmp, lo, hi)
-}
-
-// sortKeysIn is sortKeys for keys that lie in [lo, hi].
+// sortKeysIn sorts k, whose keys lie in [lo, hi], using tmp (of the same
+// length) as scratch, and reports whether the result is in tmp rather than
+// k.
 func sortKeysIn(k, tmp []uint64, lo, hi uint64) bool {
 	if len(k) <= 16 {
 		insertionSort(k)
@@ -695,9 +684,13 @@ func sortKeysIn(k, tmp []uint64, lo, hi uint64) bool {
 	if most > 16 {
 		start := 0
 		for _, end := range c {
-			if int(end)-start > 16 {
-				if sortKeys(tmp[start:end], k[start:end]) {
-					copy(tmp[start:end], k[start:end])
+			if b := tmp[start:end]; len(b) > 16 {
+				blo, bhi := b[0], b[0]
+				for _, x := range b {
+					blo, bhi = min(blo, x), max(bhi, x)
+				}
+				if sortKeysIn(b, k[start:end], blo, bhi) {
+					copy(b, k[start:end])
 				}
 			}
 			start = int(end)
