@@ -11,6 +11,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,8 +56,10 @@ type Service struct {
 	// means every interface and port 0 (or an empty Addr) an ephemeral
 	// port, which BaseURL reports.
 	Addr string
-	// MetricsPath is the path of the metrics, beginning with /; empty
-	// means /metrics. It is matched exactly; / replaces the index.
+	// MetricsPath is the path of the metrics, beginning with / and
+	// holding no ? or #; empty means /metrics. It is matched exactly
+	// against a request's decoded path; / replaces the index. MetricsURL
+	// and the index escape it (a space as %20, a % as %25).
 	MetricsPath string
 
 	// TLSConfig, when not nil, turns on HTTPS. It must hold a certificate
@@ -138,6 +141,9 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	if !strings.HasPrefix(path, "/") {
 		return fmt.Errorf("prom: metrics service: MetricsPath %q does not begin with /", path)
+	}
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		return fmt.Errorf("prom: metrics service: MetricsPath %q holds %q: a path has no query or fragment", path, path[i])
 	}
 	tlsConfig, err := s.tlsConfig()
 	if err != nil {
@@ -243,13 +249,14 @@ func (s *Service) RootURL() (string, error) {
 	return run.baseURL + "/", nil
 }
 
-// MetricsURL returns BaseURL followed by the metrics path.
+// MetricsURL returns BaseURL followed by the metrics path, escaped as a
+// URL path.
 func (s *Service) MetricsURL() (string, error) {
 	run := s.run.Load()
 	if run == nil {
 		return "", ErrServiceNotRunning
 	}
-	return run.baseURL + run.path, nil
+	return run.baseURL + escapePath(run.path), nil
 }
 
 // tlsConfig returns the TLS configuration to serve with, or nil for plain
@@ -295,6 +302,12 @@ func (s *Service) tlsConfig() (*tls.Config, error) {
 	return c, nil
 }
 
+// escapePath returns the metrics path as it goes in a URL: a request for
+// that URL has the path itself as its decoded path, which the service
+// matches (a space or a percent sign in MetricsPath is escaped, not sent
+// as it is).
+func escapePath(path string) string { return (&url.URL{Path: path}).EscapedPath() }
+
 // robotsTxt keeps crawlers away from the whole service.
 const robotsTxt = "User-agent: *\nDisallow: /\n"
 
@@ -312,7 +325,7 @@ func (s *Service) handler(path string) http.Handler {
 	}
 	index := []byte(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Metrics</title></head>
-<body><h1>Metrics</h1><p><a href="` + html.EscapeString(path) + `">` + html.EscapeString(path) + `</a></p></body></html>
+<body><h1>Metrics</h1><p><a href="` + html.EscapeString(escapePath(path)) + `">` + html.EscapeString(path) + `</a></p></body></html>
 `)
 	robots := []byte(robotsTxt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"html"
 	"io"
 	"math/big"
 	"net"
@@ -179,6 +180,8 @@ func TestServiceStartErrors(t *testing.T) {
 		{"address in use", &Service{Addr: taken.Addr().String()}, "in use"},
 		{"bad address", &Service{Addr: "127.0.0.1:notaport"}, "notaport"},
 		{"relative metrics path", &Service{Addr: "127.0.0.1:0", MetricsPath: "metrics"}, "does not begin with /"},
+		{"metrics path with a query", &Service{Addr: "127.0.0.1:0", MetricsPath: "/metrics?x=1"}, `"/metrics?x=1" holds '?'`},
+		{"metrics path with a fragment", &Service{Addr: "127.0.0.1:0", MetricsPath: "/a#b"}, `"/a#b" holds '#'`},
 		{"CertFile alone", &Service{Addr: "127.0.0.1:0", CertFile: "cert.pem"}, "CertFile and KeyFile"},
 		{"missing cert file", &Service{Addr: "127.0.0.1:0", CertFile: "/nonexistent/cert.pem", KeyFile: "/nonexistent/key.pem"}, "no such file"},
 		{"TLSConfig without certificate", &Service{Addr: "127.0.0.1:0", TLSConfig: &tls.Config{}}, "no certificate"},
@@ -262,6 +265,42 @@ func TestServicePaths(t *testing.T) {
 			}
 			if tc.code == 405 && resp.Header.Get("Allow") != "GET, HEAD" {
 				t.Errorf("Allow = %q", resp.Header.Get("Allow"))
+			}
+		})
+	}
+}
+
+// TestServiceOddMetricsPath: a metrics path holding characters that a URL
+// escapes is served at MetricsURL and at the index's link.
+func TestServiceOddMetricsPath(t *testing.T) {
+	client := testClient(nil)
+	for _, path := range []string{"/a b", "/a%20b", "/100%", "/métriques", "/a/b;c", `/x\`} {
+		t.Run(path, func(t *testing.T) {
+			s := &Service{Registry: handlerRegistry(t), Addr: "127.0.0.1:0", MetricsPath: path}
+			startService(t, s)
+			metrics := mustURL(t, s.MetricsURL)
+			u, err := url.Parse(metrics)
+			if err != nil {
+				t.Fatalf("MetricsURL %q does not parse: %v", metrics, err)
+			}
+			if u.Path != path {
+				t.Errorf("MetricsURL %q has path %q, want %q", metrics, u.Path, path)
+			}
+			if resp, body := get(t, client, "GET", metrics, nil); resp.StatusCode != 200 || !strings.Contains(body, "hits_total 4") {
+				t.Errorf("GET MetricsURL %q: status %d\n%s", metrics, resp.StatusCode, body)
+			}
+			_, index := get(t, client, "GET", mustURL(t, s.RootURL), nil)
+			_, rest, ok := strings.Cut(index, `<a href="`)
+			href, _, _ := strings.Cut(rest, `"`)
+			if !ok {
+				t.Fatalf("index without a link:\n%s", index)
+			}
+			link, err := u.Parse(html.UnescapeString(href))
+			if err != nil {
+				t.Fatalf("index link %q: %v", href, err)
+			}
+			if resp, body := get(t, client, "GET", link.String(), nil); resp.StatusCode != 200 {
+				t.Errorf("GET index link %q: status %d\n%s", link, resp.StatusCode, body)
 			}
 		})
 	}
