@@ -146,6 +146,17 @@ const (
 // leave the flags alone.
 const stripedBit = 1 << 63
 
+// maxIntAdd and maxInts keep a series' integral word below stripedBit:
+// an Add takes the integral path only while the word is below maxInts, so
+// it passes maxInts by less than maxIntAdd for each Add between its check
+// and its add (2^18 of them, all at once, would be needed to reach
+// stripedBit). Past maxInts, as for larger or fractional values, Add adds
+// to the float64.
+const (
+	maxIntAdd = 1 << 44
+	maxInts   = 1 << 62
+)
+
 func newCounterCells(limit int) *counterCells {
 	return &counterCells{cells: make([]counterCell, perP(limit))}
 }
@@ -265,10 +276,11 @@ func stripe(word *uint64, cp *atomic.Pointer[counterCells], limit int) {
 
 // Add adds v to the series. A counter only goes up: a negative or NaN v is
 // ignored and counted in the registry's prom_rejected_updates_total.
-// Whole numbers below 2^53 take one atomic add, other values a CAS loop.
+// Whole numbers below 2^44 take one atomic add while the series' whole
+// part is below 2^62, other values a CAS loop.
 func (s *CounterSeries) Add(v float64) {
 	switch {
-	case v >= 0 && v < 1<<53 && v == math.Trunc(v):
+	case v >= 0 && v < maxIntAdd && v == math.Trunc(v) && atomic.LoadUint64(&s.ints)&^stripedBit < maxInts:
 		atomic.AddUint64(&s.ints, uint64(v))
 	case v >= 0:
 		addFloat(&s.floats, v)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"unsafe"
@@ -53,6 +54,65 @@ func TestCounterLargeAndFractionalAdds(t *testing.T) {
 	if v, _ := c.Get(nil); !math.IsInf(v, 1) {
 		t.Fatalf("value = %v; want +Inf", v)
 	}
+}
+
+// TestCounterAddPastIntegerRange: whole-number adds whose total passes
+// 2^62 and 2^63 keep counting (the integral word once wrapped into the
+// striped flag, and the value went down); the value never goes down.
+func TestCounterAddPastIntegerRange(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		first float64 // added before the loop
+		add   float64
+		n     int
+	}{
+		{"9e15 x 1025", 0, 9e15, 1025},
+		{"after a fraction", 0.5, 9e15, 1025},
+		{"2^43 x 2^21", 0, 1 << 43, 1 << 21},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Must(NewCounter("c_total", "h", WithRegistry(nil)))
+			l := Must(NewCounter("l_total", "h", WithRegistry(nil), WithLabelNames("a"))).WithValues("x")
+			for _, s := range []*CounterSeries{c.unlabelled(), l} {
+				s.Add(tc.first)
+				prev := s.Value()
+				for i := range tc.n {
+					s.Add(tc.add)
+					v := s.Value()
+					if v < prev {
+						t.Fatalf("add %d: value went down from %g to %g", i+1, prev, v)
+					}
+					prev = v
+				}
+				want := tc.first + tc.add*float64(tc.n)
+				if got := s.Value(); math.Abs(got-want) > want*1e-15 {
+					t.Errorf("value %g, want %g", got, want)
+				}
+				s.Inc()
+				if got := s.Value(); got < want {
+					t.Errorf("after Inc: value %g, want at least %g", got, want)
+				}
+			}
+		})
+	}
+	t.Run("concurrent", func(t *testing.T) {
+		const goroutines, each = 8, 1 << 18 // 2^21 adds of 2^43: 2^64 in all
+		c := Must(NewCounter("c_total", "h", WithRegistry(nil)))
+		var wg sync.WaitGroup
+		wg.Add(goroutines)
+		for range goroutines {
+			go func() {
+				defer wg.Done()
+				for range each {
+					c.Add(1 << 43)
+				}
+			}()
+		}
+		wg.Wait()
+		if got, want := c.unlabelled().Value(), float64(goroutines*each)*(1<<43); got != want {
+			t.Errorf("value %g, want %g", got, want)
+		}
+	})
 }
 
 func TestCounterLabelsByMap(t *testing.T) {
