@@ -79,8 +79,9 @@ func checkMetricName(name string) error {
 	return nil
 }
 
-// checkLabelName validates one label name for a family of type kind, whose
-// reserved label name (le, quantile) is reserved.
+// checkLabelName validates one label name of a metric: besides the rules
+// of CheckLabelName, OverflowLabel and the metric type's reserved name (le,
+// quantile) are refused.
 func checkLabelName(metric, name, reserved string) error {
 	switch {
 	case !validLabelName(name):
@@ -89,6 +90,8 @@ func checkLabelName(metric, name, reserved string) error {
 		return fmt.Errorf("prom: %w: label name %q of metric %q: the prefix __ is reserved", ErrInvalidName, name, metric)
 	case reserved != "" && name == reserved:
 		return fmt.Errorf("prom: %w: label name %q is reserved on metric %q", ErrInvalidName, name, metric)
+	case name == OverflowLabel:
+		return fmt.Errorf("prom: %w: label name %q of metric %q is reserved: it marks the overflow series", ErrInvalidName, name, metric)
 	}
 	return nil
 }

@@ -79,6 +79,25 @@ func TestLabelNameRules(t *testing.T) {
 			_, err := s.Bind(Labels{"quantile": "0.5"})
 			return err
 		}, `"quantile" is reserved`},
+		{"overflow label declared", func() error {
+			_, err := NewCounter("x", "h", WithRegistry(nil), WithLabelNames(OverflowLabel))
+			return err
+		}, `"prom_overflow" of metric "x" is reserved`},
+		{"overflow label as const", func() error {
+			_, err := NewGauge("x", "h", WithRegistry(nil), WithConstLabels(Labels{OverflowLabel: "true"}))
+			return err
+		}, `"prom_overflow" of metric "x" is reserved`},
+		{"overflow label per call", func() error {
+			c := Must(NewCounter("x", "h", WithRegistry(nil)))
+			_, err := c.Bind(Labels{OverflowLabel: "true"})
+			return err
+		}, `"prom_overflow" of metric "x" is reserved`},
+		{"overflow label as a typed field", func() error {
+			_, err := NewCounterOf[struct {
+				O string `label:"prom_overflow"`
+			}]("x", "h", WithRegistry(nil))
+			return err
+		}, `"prom_overflow" of metric "x" is reserved`},
 		{"const and variable", func() error {
 			_, err := NewCounter("x", "h", WithRegistry(nil), WithLabelNames("a"), WithConstLabels(Labels{"a": "1"}))
 			return err
