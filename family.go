@@ -765,17 +765,22 @@ func (f *family[T, PT]) describe() []string {
 	n := f.name
 	switch f.typ {
 	case expo.Counter:
-		base := strings.TrimSuffix(n, "_total")
-		if base == n {
-			return []string{n, n + "_total", n + "_created"}
-		}
-		return []string{n, base, base + "_created"}
+		return counterNames(n)
 	case expo.Histogram:
 		return []string{n, n + "_bucket", n + "_count", n + "_sum", n + "_created"}
 	case expo.Summary:
 		return []string{n, n + "_count", n + "_sum", n + "_created"}
 	}
 	return []string{n}
+}
+
+// counterNames is describe for a counter named n.
+func counterNames(n string) []string {
+	base := strings.TrimSuffix(n, "_total")
+	if base == n {
+		return []string{n, n + "_total", n + "_created"}
+	}
+	return []string{n, base, base + "_created"}
 }
 
 // collectVia writes a family through a MetricWriter, for callers outside

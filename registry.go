@@ -149,7 +149,7 @@ func (r *Registry) Register(c Collector) error {
 	}
 	for _, n := range names {
 		for _, self := range []string{selfMetric, failuresMetric, expiredMetric} {
-			if n == self || strings.HasPrefix(n, self+"_") {
+			if strings.HasPrefix(n, self+"_") || slices.Contains(counterNames(self), n) {
 				return &AlreadyRegisteredError{Name: n, ExistingName: self}
 			}
 		}

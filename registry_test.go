@@ -242,6 +242,58 @@ func TestCollectorFailuresCounted(t *testing.T) {
 	}
 }
 
+// TestRegistryReservedNames: every name under which a registry's own
+// counters render, in any format, is refused with the counter it belongs
+// to (a gauge prom_rejected_updates beside the counter
+// prom_rejected_updates_total was two families of one name in OpenMetrics).
+func TestRegistryReservedNames(t *testing.T) {
+	reg := NewRegistry()
+	for _, tc := range []struct {
+		make func(name string) error
+		name string
+		self string
+	}{
+		{gaugeMaker(reg), "prom_rejected_updates", selfMetric},
+		{gaugeMaker(reg), "prom_rejected_updates_total", selfMetric},
+		{gaugeMaker(reg), "prom_rejected_updates_created", selfMetric},
+		{counterMaker(reg), "prom_rejected_updates", selfMetric},
+		{counterMaker(reg), "prom_collector_failures", failuresMetric},
+		{gaugeMaker(reg), "prom_collector_failures", failuresMetric},
+		{gaugeMaker(reg), "prom_expired_series", expiredMetric},
+		{gaugeMaker(reg), "prom_expired_series_created", expiredMetric},
+		{histogramMaker(reg), "prom_expired_series", expiredMetric},
+		{gaugeMaker(reg), "prom_expired_series_total_x", expiredMetric},
+	} {
+		err := tc.make(tc.name)
+		var are *AlreadyRegisteredError
+		if !errors.As(err, &are) || are.Existing != nil || are.ExistingName != tc.self {
+			t.Errorf("%s: %v, want an AlreadyRegisteredError for %s", tc.name, err, tc.self)
+		} else if !strings.Contains(err.Error(), "reserved by the registry") {
+			t.Errorf("%s: %q does not say the name is reserved", tc.name, err)
+		}
+	}
+	for _, name := range []string{"prom_rejected", "prom_expired", "prom_rejected_updates_sum_x"} {
+		if err := gaugeMaker(reg)(name); err != nil {
+			t.Errorf("%s: %v, want no error", name, err)
+		}
+	}
+	if _, err := reg.Append(context.Background(), nil, FormatOpenMetrics); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func gaugeMaker(reg *Registry) func(string) error {
+	return func(name string) error { _, err := NewGauge(name, "h", WithRegistry(reg)); return err }
+}
+
+func counterMaker(reg *Registry) func(string) error {
+	return func(name string) error { _, err := NewCounter(name, "h", WithRegistry(reg)); return err }
+}
+
+func histogramMaker(reg *Registry) func(string) error {
+	return func(name string) error { _, err := NewHistogram(name, "h", WithRegistry(reg)); return err }
+}
+
 // TestRegistryOpenMetricsClashes: two families whose names differ in the
 // text format can still clash in OpenMetrics, where a counter n or n_total
 // is the family n with the samples n_total and n_created, and histograms
