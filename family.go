@@ -155,7 +155,7 @@ func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, initSer
 	f.tick0 = f.now()
 	f.tickLen = max(f.expiry/ticksPerExpiry, 1)
 	if f.expiry > 0 {
-		f.sweepIdle = func() {
+		f.prepare = func() {
 			f.mu.Lock()
 			f.sweep()
 			f.mu.Unlock()
@@ -728,9 +728,11 @@ type familyMeta struct {
 	rejectedExemplars atomic.Uint64 // exemplars refused for invalid labels
 	overflowed        atomic.Uint64 // new label sets sent to the overflow series
 	expired           atomic.Uint64 // series removed after idling past the expiry
-	// sweepIdle removes idle series, for a family with an idle expiry; a
-	// scrape calls it first, so that its count of expired series is current.
-	sweepIdle func()
+	// prepare, when set, is what a scrape runs first, before it writes the
+	// registry's own counters, so that their counts are current: a family
+	// with an idle expiry removes idle series, a gauge registers (or
+	// refuses, counting it) its pending unlabelled series.
+	prepare func()
 
 	maxSeries atomic.Int64             // 0: the registry's default; < 0: none
 	reg       atomic.Pointer[Registry] // the first registry it joined

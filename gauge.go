@@ -62,6 +62,13 @@ func NewGauge(name, help string, opts ...Option) (*Gauge, error) {
 		return nil, err
 	}
 	g.pend(&g.f.inline)
+	sweep := g.f.prepare
+	g.f.prepare = func() {
+		if sweep != nil {
+			sweep()
+		}
+		g.promote()
+	}
 	return register(o, g)
 }
 

@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -174,6 +175,43 @@ func TestGaugeUnlabelledRefused(t *testing.T) {
 	}
 	if _, err := g.Bind(nil); err == nil {
 		t.Error("Bind(nil) on a labelled gauge: no error")
+	}
+}
+
+// TestGaugeUnlabelledRefusedCountedAtOnce: refused unlabelled updates of a
+// gauge with declared names are counted by the scrape that first follows
+// them (the count came one scrape late), once per scrape that finds them,
+// and so for a gauge refused by its series limit.
+func TestGaugeUnlabelledRefusedCountedAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opts   []Option
+		reason string
+	}{
+		{"declared names", []Option{WithLabelNames("a")}, "invalid_labels"},
+		{"series limit", []Option{WithMaxSeries(1)}, "series_limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry()
+			g := Must(NewGauge("dg", "h", append(tc.opts, WithRegistry(reg))...))
+			if tc.reason == "series_limit" {
+				g.With(Labels{"a": "1"}).Set(1) // takes the one series
+			}
+			line := func(n int) string {
+				return fmt.Sprintf(`prom_rejected_updates_total{metric="dg",reason=%q} %d`, tc.reason, n)
+			}
+			for i, step := range []struct {
+				update bool
+				want   int
+			}{{true, 1}, {false, 1}, {false, 1}, {true, 2}, {true, 3}} {
+				if step.update {
+					g.Inc()
+				}
+				if out := text(t, reg); !strings.Contains(out, line(step.want)+"\n") {
+					t.Fatalf("scrape %d: want %s in\n%s", i+1, line(step.want), out)
+				}
+			}
+		})
 	}
 }
 

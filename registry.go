@@ -270,8 +270,8 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		}
 	}
 	for _, e := range entries {
-		if e.fb != nil && e.fb.meta().sweepIdle != nil {
-			e.fb.meta().sweepIdle()
+		if e.fb != nil && e.fb.meta().prepare != nil {
+			e.fb.meta().prepare()
 		}
 	}
 	w = r.collectSelf(entries, w)
