@@ -230,11 +230,11 @@ func TestCounterOddLabelValues(t *testing.T) {
 	c.With(Labels{"v": "quote\" backslash\\ newline\n tab\t"}).Inc()
 	c.With(Labels{"v": "bad\xffutf8"}).Inc()
 	c.With(Labels{"v": "bad\xfeutf8"}).Inc() // repairs to the same value: one series
-	c.With(Labels{"v": ""}).Inc()
+	c.With(Labels{"v": ""}).Inc()            // an empty value is no label: the unlabelled series
 	want := "# HELP odd_total Help with \\\\ and\\nnewline.\n# TYPE odd_total counter\n" +
 		"odd_total{v=\"quote\\\" backslash\\\\ newline\\n tab\t\"} 1\n" +
 		"odd_total{v=\"bad\uFFFDutf8\"} 2\n" +
-		"odd_total{v=\"\"} 1\n"
+		"odd_total 1\n"
 	if got := text(t, reg); got != want {
 		t.Errorf("text:\n%s\nwant:\n%s", got, want)
 	}

@@ -35,9 +35,13 @@
 // [WithConstLabels] adds fixed labels to every series.
 //
 // Label values may be any string: the encoders escape them, and invalid
-// UTF-8 is replaced, byte by byte, with U+FFFD. Label names must match
-// [a-zA-Z_][a-zA-Z0-9_]* and not begin with __; le is reserved on
-// histograms and quantile on summaries. With cannot return an error, so
+// UTF-8 is replaced, byte by byte, with U+FFFD. As Prometheus reads a label
+// with an empty value as no label, a label map's empty values are left
+// out: {kind=""} is the unlabelled series and {a="1",b=""} the series
+// {a="1"} (a declared name keeps its empty value, as all its series have
+// that name). Label names must match [a-zA-Z_][a-zA-Z0-9_]* and not begin
+// with __; le is reserved on histograms, quantile on summaries, and
+// [OverflowLabel] on every metric. With cannot return an error, so
 // labels that do not fit give a detached series whose updates are dropped,
 // and the call is counted in the registry's own counter
 // prom_rejected_updates_total (with the metric's name and the reason); Bind

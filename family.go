@@ -106,8 +106,12 @@ type family[T any, PT seriesPtr[T]] struct {
 	// becomes: inline at first, then nil (allocate one), unless the metric
 	// type sets another (Gauge does, for its pending series). Under mu.
 	nextPlain PT
-	discard   PT // detached series that takes updates with invalid labels
-	overflow  PT // the series past the limit, made on first use; under mu
+	// plainOf, when set, is the metric type's way to its unlabelled
+	// series, for a label map that names none (Gauge registers its
+	// pending series there).
+	plainOf  func() (PT, error)
+	discard  PT // detached series that takes updates with invalid labels
+	overflow PT // the series past the limit, made on first use; under mu
 	// hint holds the sorted label names of the latest series of a family
 	// without declared names; see mapKey.
 	hint     atomic.Pointer[[]string]
@@ -486,7 +490,7 @@ func (f *family[T, PT]) withMap(m Labels) PT { return f.counted(f.bindMap(m)) }
 // an error; it does not count the refusal, which its caller sees.
 func (f *family[T, PT]) bindMap(m Labels) (PT, error) {
 	if len(m) == 0 {
-		return f.unlabelled()
+		return f.plainSeries()
 	}
 	if p := f.findMap(m); p != nil {
 		return PT(p), nil
@@ -495,6 +499,9 @@ func (f *family[T, PT]) bindMap(m Labels) (PT, error) {
 	k, ok := mapKey(&f.schema, m, &buf, f.hintNames())
 	if !ok {
 		return f.discard, f.schema.mapError(m)
+	}
+	if len(k.names) == 0 && f.schema.declared == nil {
+		return f.plainSeries() // every value was empty
 	}
 	p, err := f.get(&k)
 	if err != nil {
@@ -611,6 +618,15 @@ func (f *family[T, PT]) addValues(values []string) (PT, error) {
 //
 //go:noinline
 func (f *family[T, PT]) slowPlain() PT { return f.counted(f.unlabelled()) }
+
+// plainSeries returns the unlabelled series for a label map without
+// labels: the metric type's own way to it (plainOf) where it has one.
+func (f *family[T, PT]) plainSeries() (PT, error) {
+	if f.plainOf != nil {
+		return f.plainOf()
+	}
+	return f.unlabelled()
+}
 
 // unlabelled returns the series with no variable labels.
 func (f *family[T, PT]) unlabelled() (PT, error) {

@@ -62,6 +62,7 @@ func NewGauge(name, help string, opts ...Option) (*Gauge, error) {
 		return nil, err
 	}
 	g.pend(&g.f.inline)
+	g.f.plainOf = g.plain
 	sweep := g.f.prepare
 	g.f.prepare = func() {
 		if sweep != nil {
@@ -226,9 +227,7 @@ func (g *Gauge) BindValues(values ...string) (*GaugeSeries, error) {
 // Get returns the value of the series with these labels, and false when
 // that series does not exist.
 func (g *Gauge) Get(labels Labels) (float64, bool) {
-	if len(labels) == 0 {
-		g.promote()
-	}
+	g.promote() // labels may name the unlabelled series: {} or {a=""}
 	if s := g.f.find(labels); s != nil {
 		return s.Value(), true
 	}

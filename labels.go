@@ -16,7 +16,9 @@ import (
 // Labels is a label set: label names to values. A nil or empty Labels is the
 // unlabelled series. The order of a map does not matter: two maps with the
 // same pairs address the same series. Any string is a legal label value; the
-// encoders escape it, and invalid UTF-8 is replaced by U+FFFD.
+// encoders escape it, and invalid UTF-8 is replaced by U+FFFD. For a metric
+// without declared names, a label with an empty value is no label, as in
+// Prometheus: {kind=""} is the unlabelled series.
 type Labels map[string]string
 
 // maxStackLabels is how many labels a lookup handles without allocating.
@@ -80,8 +82,8 @@ func checkMetricName(name string) error {
 }
 
 // checkLabelName validates one label name of a metric: besides the rules
-// of CheckLabelName, OverflowLabel and the metric type's reserved name (le,
-// quantile) are refused.
+// of CheckLabelName, the metric type's reserved name (le, quantile) is
+// refused.
 func checkLabelName(metric, name, reserved string) error {
 	switch {
 	case !validLabelName(name):
@@ -90,10 +92,17 @@ func checkLabelName(metric, name, reserved string) error {
 		return fmt.Errorf("prom: %w: label name %q of metric %q: the prefix __ is reserved", ErrInvalidName, name, metric)
 	case reserved != "" && name == reserved:
 		return fmt.Errorf("prom: %w: label name %q is reserved on metric %q", ErrInvalidName, name, metric)
-	case name == OverflowLabel:
-		return fmt.Errorf("prom: %w: label name %q of metric %q is reserved: it marks the overflow series", ErrInvalidName, name, metric)
 	}
 	return nil
+}
+
+// checkSeriesLabelName is checkLabelName for the labels of a metric's
+// series, which may not be OverflowLabel either.
+func checkSeriesLabelName(metric, name, reserved string) error {
+	if name == OverflowLabel {
+		return fmt.Errorf("prom: %w: label name %q of metric %q is reserved: it marks the overflow series", ErrInvalidName, name, metric)
+	}
+	return checkLabelName(metric, name, reserved)
 }
 
 // labelSchema is what a family knows about its labels.
@@ -108,7 +117,7 @@ type labelSchema struct {
 func newLabelSchema(metric, reserved string, declared []string, constLabels Labels) (labelSchema, error) {
 	s := labelSchema{metric: metric, reserved: reserved}
 	for i, n := range declared {
-		if err := checkLabelName(metric, n, reserved); err != nil {
+		if err := checkSeriesLabelName(metric, n, reserved); err != nil {
 			return s, err
 		}
 		if slices.Contains(declared[:i], n) {
@@ -122,7 +131,7 @@ func newLabelSchema(metric, reserved string, declared []string, constLabels Labe
 		s.declared = slices.Clip(slices.Clone(declared))
 	}
 	for n := range constLabels {
-		if err := checkLabelName(metric, n, reserved); err != nil {
+		if err := checkSeriesLabelName(metric, n, reserved); err != nil {
 			return s, err
 		}
 		s.constNames = append(s.constNames, n)
@@ -249,7 +258,7 @@ func mapKey(s *labelSchema, m Labels, buf *labelBuf, hint []string) (k labelKey,
 		found := true
 		for i, name := range hint {
 			v, ok := m[name]
-			if !ok {
+			if !ok || v == "" {
 				found = false
 				break
 			}
@@ -264,6 +273,15 @@ func mapKey(s *labelSchema, m Labels, buf *labelBuf, hint []string) (k labelKey,
 		names, vals = make([]string, 0, len(m)), make([]string, 0, len(m))
 	}
 	for name, v := range m {
+		if v == "" {
+			// A label with an empty value is no label: Prometheus reads
+			// {a="1",b=""} as {a="1"}, so it is that series. Its name is
+			// still checked, so that a bad one is refused, not ignored.
+			if s.nameError(name) != nil {
+				return k, false
+			}
+			continue
+		}
 		// insertion sort by name: label sets are small
 		i := len(names)
 		names, vals = append(names, name), append(vals, v)
@@ -304,23 +322,40 @@ func (s *labelSchema) validate(k *labelKey) error {
 		}
 		return nil
 	}
-	for i, n := range k.names {
-		if err := checkLabelName(s.metric, n, s.reserved); err != nil {
+	for _, n := range k.names {
+		if err := s.nameError(n); err != nil {
 			return err
 		}
-		if _, ok := slices.BinarySearch(s.constNames, n); ok {
-			return fmt.Errorf("prom: %w: label %q of metric %q is already a constant label", ErrInvalidLabels, n, s.metric)
-		}
-		_ = i
 	}
 	return nil
 }
 
-// mapError explains why a label map does not fit a declared schema.
+// nameError checks one variable label name of a schema without declared
+// names.
+func (s *labelSchema) nameError(n string) error {
+	if err := checkSeriesLabelName(s.metric, n, s.reserved); err != nil {
+		return err
+	}
+	if _, ok := slices.BinarySearch(s.constNames, n); ok {
+		return fmt.Errorf("prom: %w: label %q of metric %q is already a constant label", ErrInvalidLabels, n, s.metric)
+	}
+	return nil
+}
+
+// mapError explains why mapKey found that a label map cannot match a
+// series of the schema.
 func (s *labelSchema) mapError(m Labels) error {
+	if s.declared == nil {
+		for name := range m {
+			if err := s.nameError(name); err != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("prom: %w: metric %q: labels refused", ErrInvalidLabels, s.metric) // not reached: mapKey refuses only a bad name
+	}
 	for name := range m {
 		if !slices.Contains(s.declared, name) {
-			if err := checkLabelName(s.metric, name, s.reserved); err != nil {
+			if err := checkSeriesLabelName(s.metric, name, s.reserved); err != nil {
 				return err
 			}
 			return fmt.Errorf("prom: %w: metric %q has no label %q (its labels are %v)", ErrInvalidLabels, s.metric, name, s.declared)

@@ -212,3 +212,92 @@ func TestLabelHashSpread(t *testing.T) {
 	}
 	t.Logf("%d collisions", collisions)
 }
+
+// TestEmptyLabelValueIsNoLabel: Prometheus reads a label with an empty value
+// as no label, so in a metric without declared names {k=""} is the
+// unlabelled series and {x="1",y=""} the series {x="1"}: one series each,
+// not two that a scrape would expose under one label set. A declared name
+// keeps its empty value (its series all have the same names, so none
+// collide).
+func TestEmptyLabelValueIsNoLabel(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("c_total", "h", WithRegistry(reg)))
+	c.Inc()
+	c.With(Labels{"k": ""}).Add(2)
+	c.With(Labels{"x": "1", "y": "2"}).Inc() // its names become the lookup hint
+	c.With(Labels{"x": "1"}).Inc()
+	c.With(Labels{"x": "1", "y": ""}).Add(10)
+	c.With(Labels{"y": "", "x": "1", "z": ""}).Add(100)
+	if s1, _ := c.Bind(Labels{"k": ""}); s1 != c.With(nil) {
+		t.Error(`Bind({k=""}) is not the unlabelled series`)
+	}
+
+	g := Must(NewGauge("g", "h", WithRegistry(reg)))
+	g.Set(1) // the pending unlabelled series
+	g.With(Labels{"k": ""}).Add(2)
+	if v, ok := g.Get(Labels{"k": ""}); !ok || v != 3 {
+		t.Errorf(`gauge Get({k=""}) = %v, %v; want 3`, v, ok)
+	}
+	g0 := Must(NewGauge("g0", "h", WithRegistry(reg)))
+	g0.With(Labels{"k": ""}) // asking for it is a use: the series appears at 0
+
+	h := Must(NewHistogram("h", "h", WithRegistry(reg), WithBuckets(1)))
+	h.Observe(0.5)
+	h.With(Labels{"k": ""}).Observe(2)
+	m := Must(NewSummary("s", "h", WithRegistry(reg)))
+	m.Observe(1)
+	m.With(Labels{"k": ""}).Observe(1)
+
+	d := Must(NewCounter("d_total", "h", WithRegistry(reg), WithLabelNames("a")))
+	d.WithValues("").Inc()
+	d.With(Labels{"a": ""}).Inc()
+
+	want := []string{
+		"c_total 3", `c_total{x="1"} 111`, `c_total{x="1",y="2"} 1`,
+		"g 3", "g0 0",
+		`h_bucket{le="1"} 1`, `h_bucket{le="+Inf"} 2`, "h_count 2",
+		"s_count 2", "s_sum 2",
+		`d_total{a=""} 2`,
+	}
+	out := text(t, reg)
+	for _, w := range want {
+		if !strings.Contains(out, "\n"+w+"\n") {
+			t.Errorf("exposition lacks %s:\n%s", w, out)
+		}
+	}
+	for _, bad := range []string{`k=""`, `y=""`, `z=""`, "prom_rejected_updates_total"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("exposition holds %s:\n%s", bad, out)
+		}
+	}
+	if n := strings.Count(out, "\nc_total "); n != 1 {
+		t.Errorf("%d unlabelled c_total series:\n%s", n, out)
+	}
+	if v, ok := c.Get(Labels{"x": "1", "y": ""}); !ok || v != 111 {
+		t.Errorf(`Get({x="1",y=""}) = %v, %v; want 111`, v, ok)
+	}
+	if !c.Delete(Labels{"k": ""}) {
+		t.Error(`Delete({k=""}) found no series`)
+	}
+	if _, ok := c.Get(nil); ok {
+		t.Error(`the unlabelled series is still there after Delete({k=""})`)
+	}
+
+	// Names are checked even when their value is empty.
+	hc := Must(NewCounter("e_total", "h", WithRegistry(nil), WithConstLabels(Labels{"host": "a"})))
+	hh := Must(NewHistogram("e", "h", WithRegistry(nil)))
+	for _, tc := range []struct {
+		bind func() error
+		want string
+	}{
+		{func() error { _, err := hc.Bind(Labels{"1x": ""}); return err }, `label name "1x"`},
+		{func() error { _, err := hc.Bind(Labels{"__a": ""}); return err }, "prefix __ is reserved"},
+		{func() error { _, err := hc.Bind(Labels{"host": ""}); return err }, "already a constant label"},
+		{func() error { _, err := hc.Bind(Labels{OverflowLabel: "", "a": "1"}); return err }, "overflow series"},
+		{func() error { _, err := hh.Bind(Labels{"le": ""}); return err }, `"le" is reserved`},
+	} {
+		if err := tc.bind(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want one with %q", err, tc.want)
+		}
+	}
+}

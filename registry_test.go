@@ -157,6 +157,10 @@ func TestCollectorMistakesAreContained(t *testing.T) {
 			w.Gauge("sloppy", "h", 1, Labels{"__x": "1"})
 			w.Gauge("sloppy", "h", 1, Labels{"a": "1"})
 			w.Gauge("sloppy", "h", 2, Labels{"a": "1"}) // duplicate series
+			w.Gauge("sloppy", "h", 3, Labels{"b": "2"})
+			w.Gauge("sloppy", "h", 4, Labels{"b": "2", "c": ""}) // the same to Prometheus
+			w.Gauge("sloppy", "h", 5, Labels{"d": ""})
+			w.Gauge("sloppy", "h", 6, nil) // the same as {d=""}
 			w.Counter("sloppy", "h", 1, Labels{"a": "2"})
 			w.Gauge("taken", "h", 9, nil) // collides with a registered family
 			w.Histogram("sloppy_h", "h", HistogramValue{Count: 1, Buckets: []Bucket{{UpperBound: 1, Count: 2}}}, nil)
@@ -168,13 +172,13 @@ func TestCollectorMistakesAreContained(t *testing.T) {
 	)
 	Must(NewGaugeFunc("panicky_func", "h", func() float64 { panic("func boom") }, WithRegistry(reg)))
 	b, err := reg.Append(context.Background(), nil, FormatText)
-	for _, want := range []string{"boom", "backend down", `"bad name"`, `"__x"`, `"sloppy" written twice`, "as a gauge and as a counter", `"taken" was collected twice`, "func boom", "sloppy_h", `counter "sloppy_c_total": value -5`, `counter "sloppy_c_total": value NaN`} {
+	for _, want := range []string{"boom", "backend down", `"bad name"`, `"__x"`, `"sloppy" written twice with labels {a="1"}`, `"sloppy" written twice with labels {b="2",c=""}`, `"sloppy" written twice with labels {}`, "as a gauge and as a counter", `"taken" was collected twice`, "func boom", "sloppy_h", `counter "sloppy_c_total": value -5`, `counter "sloppy_c_total": value NaN`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not mention %s", err, want)
 		}
 	}
 	got := string(b)
-	for _, want := range []string{"good 1\n", "fails_partly 1\n", "sloppy{a=\"1\"} 1\n", "taken 1\n", "sloppy_c_total{a=\"ok\"} 3\n"} {
+	for _, want := range []string{"good 1\n", "fails_partly 1\n", "sloppy{a=\"1\"} 1\n", "sloppy{b=\"2\"} 3\n", "sloppy{d=\"\"} 5\n", "taken 1\n", "sloppy_c_total{a=\"ok\"} 3\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}

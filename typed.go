@@ -44,7 +44,7 @@ func newLabelFields(typ reflect.Type, metric, reserved string, constLabels Label
 		if !ok {
 			name = snakeCase(f.Name)
 		}
-		if err := checkLabelName(metric, name, reserved); err != nil {
+		if err := checkSeriesLabelName(metric, name, reserved); err != nil {
 			return nil, fmt.Errorf("%w (%s)", err, where)
 		}
 		if j := slices.Index(names, name); j >= 0 {

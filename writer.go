@@ -16,7 +16,9 @@ import (
 // call writes one series; calls for the same name form one family, which
 // must keep one type. A call with an invalid name, label set or value is
 // dropped and reported as the collector's error, without spoiling the
-// rest of the scrape. A MetricWriter is used by one goroutine at a time.
+// rest of the scrape. As Prometheus reads a label with an empty value as no
+// label, {a=""} and {} are one series: writing both is writing it twice. A
+// MetricWriter is used by one goroutine at a time.
 type MetricWriter struct {
 	families map[string]*writtenFamily
 	errs     []error
@@ -130,11 +132,22 @@ func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s wr
 		values[i] = expo.ValidUTF8(labels[n])
 	}
 	s.labels = expo.MakeLabels(&names, values)
-	if f.seen[s.labels.Text] {
+	key := s.labels.Text
+	if slices.Contains(values, "") {
+		// The series as Prometheus reads it: without its empty labels.
+		var kn, kv []string
+		for i, v := range values {
+			if v != "" {
+				kn, kv = append(kn, names[i]), append(kv, v)
+			}
+		}
+		key = expo.MakeLabels(&kn, kv).Text
+	}
+	if f.seen[key] {
 		w.errs = append(w.errs, fmt.Errorf("prom: metric %q written twice with labels {%s}", name, s.labels.Text))
 		return
 	}
-	f.seen[s.labels.Text] = true
+	f.seen[key] = true
 	f.samples = append(f.samples, s)
 }
 

@@ -188,11 +188,12 @@ func formatSample(s Sample) string {
 }
 
 // formatLabels renders labels as {a="1",b="2"}, sorted, leaving out the
-// names in skip; no labels render as "".
+// names in skip and labels with an empty value, which Prometheus reads as
+// no label; no labels render as "".
 func formatLabels(labels map[string]string, skip ...string) string {
 	names := make([]string, 0, len(labels))
-	for n := range labels {
-		if !slices.Contains(skip, n) {
+	for n, v := range labels {
+		if v != "" && !slices.Contains(skip, n) {
 			names = append(names, n)
 		}
 	}
@@ -213,6 +214,21 @@ func formatLabels(labels map[string]string, skip ...string) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// sameLabels reports whether a and b are one label set to Prometheus,
+// which reads a label with an empty value as no label.
+func sameLabels(a, b map[string]string) bool {
+	return subsetOf(a, b) && subsetOf(b, a)
+}
+
+func subsetOf(a, b map[string]string) bool {
+	for n, v := range a {
+		if v != "" && b[n] != v {
+			return false
+		}
+	}
+	return true
 }
 
 func formatFloat(v float64) string {

@@ -43,6 +43,11 @@ b_total{y="2",x="1"} 3
 `,
 		},
 		{
+			name: "an empty label value is no label",
+			want: strings.Replace(strings.Replace(got, `b_total{x="1",y="2"} 3`, `b_total{x="1",y="2",z=""} 3`, 1),
+				"a_seconds_sum 3.5", `a_seconds_sum{z=""} 3.5`, 1),
+		},
+		{
 			name: "value differs",
 			want: strings.Replace(got, `b_total{x="2",y="2"} 4`, `b_total{x="2",y="2"} 5`, 1),
 			diff: []string{`- b_total{x="2",y="2"} 5`, `+ b_total{x="2",y="2"} 4`},

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -121,7 +120,7 @@ func count(text []byte, names []string) (int, error) {
 
 // GatherValue returns the value of the sample of reg (nil means
 // prom.Default) with this name and exactly these labels (nil or empty for
-// none). The name is a sample's: a counter's name with its _total, a
+// none; as in Prometheus, a label with an empty value is no label). The name is a sample's: a counter's name with its _total, a
 // histogram's name_count, name_sum, or name_bucket with an le label.
 // Constant labels are part of the label set. It returns an error wrapping
 // [ErrNotFound], which lists the label sets the name has, when there is no
@@ -156,7 +155,7 @@ func TextValue(text []byte, name string, labels prom.Labels) (float64, error) {
 			if s.Name != name {
 				continue
 			}
-			if maps.Equal(s.Labels, labels) {
+			if sameLabels(s.Labels, labels) {
 				return s.Value, nil
 			}
 			others = append(others, formatLabels(s.Labels))

@@ -43,6 +43,8 @@ func TestGatherValue(t *testing.T) {
 		{"latency_seconds_bucket", prom.Labels{"route": "/a", "le": "+Inf"}, 1},
 		{"size_bytes_count", nil, 1},
 		{"size_bytes", prom.Labels{"quantile": "0.5"}, 10},
+		{"up", prom.Labels{"zone": ""}, 1}, // an empty value is no label
+		{"jobs_total", prom.Labels{"app": "x", "queue": "sms", "zone": ""}, 1},
 	}
 	for _, tt := range tests {
 		got, err := GatherValue(reg, tt.name, tt.labels)
