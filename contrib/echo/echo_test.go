@@ -1,12 +1,16 @@
 package promecho_test
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/promgo/prom/internal/adaptertest"
 
@@ -154,4 +158,135 @@ func TestNewTwice(t *testing.T) {
 	adaptertest.Do(t, a, "GET", "/users/1")
 	adaptertest.Do(t, b, "GET", "/users/2")
 	adaptertest.Want(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/users/:user_id"}, 2)
+}
+
+// TestEchoInformational checks that an informational response sent before
+// the final one (103 Early Hints) is not recorded as the status code, as
+// httpmetrics.Wrap does, while 101 Switching Protocols, which no other
+// follows, is.
+func TestEchoInformational(t *testing.T) {
+	reg := prom.NewRegistry()
+	e := newEcho(t, reg, true)
+	hints := func(c echo.Context) {
+		c.Response().Header().Set("Link", "</style.css>; rel=preload; as=style")
+		c.Response().WriteHeader(http.StatusEarlyHints)
+	}
+	// Echo's Response ignores a WriteHeader after the 103 (it logs
+	// "response already committed"), so the body goes out with 200.
+	e.GET("/early/string", func(c echo.Context) error { hints(c); return c.String(http.StatusCreated, "x") })
+	e.GET("/early/nothing", func(c echo.Context) error { hints(c); return nil })
+	e.GET("/early/flush", func(c echo.Context) error { hints(c); c.Response().Flush(); return nil })
+	e.GET("/early/direct", func(c echo.Context) error {
+		hints(c)
+		c.Response().Writer.WriteHeader(http.StatusAccepted)
+		return nil
+	})
+	e.GET("/early/error", func(c echo.Context) error {
+		c.Response().Writer.WriteHeader(http.StatusEarlyHints)
+		return echo.NewHTTPError(http.StatusTeapot)
+	})
+	e.GET("/switch", func(c echo.Context) error { c.Response().WriteHeader(http.StatusSwitchingProtocols); return nil })
+	s := adaptertest.Serve(t, e)
+	for _, c := range []struct {
+		path string
+		code int
+	}{
+		{"/early/string", 200},
+		{"/early/nothing", 200},
+		{"/early/flush", 200},
+		{"/early/direct", 202},
+		{"/early/error", 418},
+	} {
+		if got := adaptertest.Do(t, s, "GET", c.path); got != c.code {
+			t.Errorf("GET %s: status %d, want %d", c.path, got, c.code)
+		}
+		code := strconv.Itoa(c.code)
+		adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": c.path, "code": code}, 1)
+		adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": c.path, "code": "103"}, 0)
+	}
+
+	// The Go client does not return a 101 to a request that asked for no
+	// upgrade: read it off the connection.
+	conn, err := net.Dial("tcp", s.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /switch HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("GET /switch: status %d, want 101", resp.StatusCode)
+	}
+	labels := prom.Labels{"method": "GET", "route": "/switch", "code": "101"}
+	for deadline := time.Now().Add(5 * time.Second); adaptertest.Counter(t, reg, httpmetrics.ResponsesName, labels) == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	adaptertest.Want(t, reg, httpmetrics.ResponsesName, labels, 1)
+}
+
+// TestEchoGroupNotFound checks that the catch-all routes that Group.Use
+// registers for a group with middleware, so that its middleware runs for
+// paths that no route takes, count as no route, and that the routes an
+// application registers itself keep their paths: an explicit /* route
+// that answers 404, and a RouteNotFound route that answers with content.
+func TestEchoGroupNotFound(t *testing.T) {
+	reg := prom.NewRegistry()
+	e := newEcho(t, reg, true)
+	// The group's middleware denies requests with ?deny, before any
+	// handler runs.
+	deny := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.QueryParam("deny") != "" {
+				return echo.NewHTTPError(http.StatusForbidden)
+			}
+			return next(c)
+		}
+	}
+	admin := e.Group("/admin", deny)
+	admin.GET("/users/:id", func(c echo.Context) error { return c.String(200, c.Param("id")) })
+	admin.POST("/users", func(c echo.Context) error { return c.NoContent(http.StatusCreated) })
+	files := e.Group("/files")
+	files.Use(deny)
+	files.GET("/*", func(c echo.Context) error {
+		if c.Param("*") == "missing" {
+			return c.NoContent(http.StatusNotFound)
+		}
+		return c.String(200, c.Param("*"))
+	})
+	e.RouteNotFound("/app/*", func(c echo.Context) error { return c.String(200, "index") })
+	e.RouteNotFound("/old/*", func(c echo.Context) error { return c.NoContent(http.StatusGone) })
+	s := adaptertest.Serve(t, e)
+
+	for _, c := range []struct {
+		method, path string
+		code         int
+		route        string
+	}{
+		{"GET", "/admin/users/1", 200, "/admin/users/:id"},
+		{"POST", "/admin/users", 201, "/admin/users"},
+		{"GET", "/admin/users/1?deny=1", 403, "/admin/users/:id"},
+		{"GET", "/admin/no/such/page", 404, httpmetrics.Unmatched},
+		{"GET", "/admin", 404, httpmetrics.Unmatched},
+		{"GET", "/admin/", 404, httpmetrics.Unmatched},
+		{"GET", "/admin/nope?deny=1", 403, httpmetrics.Unmatched},
+		{"DELETE", "/admin/users/1", 404, httpmetrics.Unmatched},
+		{"GET", "/files/a.txt", 200, "/files/*"},
+		{"GET", "/files/missing", 404, "/files/*"},
+		{"POST", "/files/a.txt", 404, httpmetrics.Unmatched},
+		{"GET", "/app/settings", 200, "/app/*"},
+		{"GET", "/old/page", 410, httpmetrics.Unmatched},
+	} {
+		labels := prom.Labels{"method": c.method, "route": c.route, "code": strconv.Itoa(c.code)}
+		before := adaptertest.Counter(t, reg, httpmetrics.ResponsesName, labels)
+		if got := adaptertest.Do(t, s, c.method, c.path); got != c.code {
+			t.Errorf("%s %s: status %d, want %d", c.method, c.path, got, c.code)
+		}
+		if got := adaptertest.Counter(t, reg, httpmetrics.ResponsesName, labels); got != before+1 {
+			body, _, _ := prom.Render(reg, "")
+			t.Errorf("%s %s: %v counted %v times, want once; exposition:\n%s", c.method, c.path, labels, got-before, body)
+		}
+	}
 }

@@ -15,6 +15,39 @@
 // The metrics, their labels and the options are those of httpmetrics.
 // Requests that gin matches to no route (404, and 405 with
 // HandleMethodNotAllowed) have the route httpmetrics.Unmatched.
+//
+// # Redirects are not recorded
+//
+// gin answers some requests that match no route with a redirect before
+// any handler runs, engine middleware included, and offers no hook that
+// sees them: with RedirectTrailingSlash (on by default), a request for
+// /users/1/ when only /users/:user_id exists gets a 301 (307 for methods
+// other than GET) to /users/1, and with RedirectFixedPath, a request for
+// /USERS/1 or /users//1 one to the route's own path. This middleware
+// therefore does not record those requests at all, where httpmetrics.Wrap
+// records ServeMux's redirects with the route httpmetrics.Unmatched and
+// their status code. To count them, either turn gin's redirects off, so
+// that such requests get gin's 404, recorded as unmatched:
+//
+//	r.RedirectTrailingSlash = false
+//	r.RedirectFixedPath = false
+//
+// or, in place of this package's middleware, wrap the engine in the core
+// middleware and name the routes for it with httpmetrics.SetRoute:
+//
+//	mw := prom.Must(httpmetrics.New())
+//	r := gin.New()
+//	r.Use(gin.Recovery(), func(c *gin.Context) {
+//		httpmetrics.SetRoute(c.Writer, c.FullPath())
+//		c.Next()
+//	})
+//	r.GET("/users/:user_id", getUser)
+//	log.Fatal(http.ListenAndServe(":8000", mw.Wrap(r)))
+//
+// The redirects then count as unmatched with their status code. The core
+// middleware, outside gin, does not see the panics that gin.Recovery
+// recovers: such a request counts as a 500 response and not in the
+// panics counter.
 package promgin
 
 import (

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -145,4 +146,106 @@ func TestNewTwice(t *testing.T) {
 	adaptertest.Do(t, a, "GET", "/users/1")
 	adaptertest.Do(t, b, "GET", "/users/2")
 	adaptertest.Want(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/users/:user_id"}, 2)
+}
+
+// TestGinRedirects checks what the package doc says of gin's trailing-slash
+// and fixed-path redirects, which gin sends before any middleware runs:
+// this middleware records nothing for them; with the redirects off, gin
+// answers 404, recorded as unmatched; and the core middleware wrapping the
+// engine, with the routes named by httpmetrics.SetRoute, records them as
+// unmatched with their status code.
+func TestGinRedirects(t *testing.T) {
+	// noRedirects sends a request on a fresh connection without following
+	// a redirect and returns the status.
+	noRedirects := func(t *testing.T, url, method, path string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, url+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := &http.Client{
+			Transport:     &http.Transport{DisableKeepAlives: true},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// requests is the number of requests recorded.
+	requests := func(t *testing.T, reg *prom.Registry) float64 {
+		t.Helper()
+		c, _ := reg.Get(httpmetrics.RequestsName)
+		n := 0.0
+		for _, v := range c.(*prom.Counter).All() {
+			n += v
+		}
+		return n
+	}
+	for _, setup := range []struct {
+		name string
+		// serve returns the handler to serve, built on reg.
+		serve func(t *testing.T, reg *prom.Registry, redirects bool) http.Handler
+	}{
+		{"promgin", func(t *testing.T, reg *prom.Registry, redirects bool) http.Handler {
+			r := newEngine(t, reg, true)
+			r.RedirectTrailingSlash, r.RedirectFixedPath = redirects, redirects
+			r.POST("/users/:user_id", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+			return r
+		}},
+		{"core", func(t *testing.T, reg *prom.Registry, redirects bool) http.Handler {
+			mw, err := httpmetrics.New(httpmetrics.WithRegistry(reg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := gin.New()
+			r.RedirectTrailingSlash, r.RedirectFixedPath = redirects, redirects
+			r.Use(gin.Recovery(), func(c *gin.Context) {
+				httpmetrics.SetRoute(c.Writer, c.FullPath())
+				c.Next()
+			})
+			r.GET("/users/:user_id", func(c *gin.Context) { c.String(200, c.Param("user_id")) })
+			r.POST("/users/:user_id", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+			return mw.Wrap(r)
+		}},
+	} {
+		for _, c := range []struct {
+			redirects    bool
+			method, path string
+			code         int
+			recorded     bool // by this package's middleware
+		}{
+			{true, "GET", "/users/1/", 301, false},
+			{true, "POST", "/users/1/", 307, false},
+			{true, "GET", "/USERS/1", 301, false},
+			{true, "GET", "/users//1", 301, false},
+			{false, "GET", "/users/1/", 404, true},
+			{false, "POST", "/users/1/", 404, true},
+			{false, "GET", "/USERS/1", 404, true},
+		} {
+			name := fmt.Sprintf("%s/redirects=%v/%s_%s", setup.name, c.redirects, c.method, c.path)
+			t.Run(name, func(t *testing.T) {
+				reg := prom.NewRegistry()
+				s := adaptertest.Serve(t, setup.serve(t, reg, c.redirects))
+				if got := noRedirects(t, s.URL, c.method, c.path); got != c.code {
+					t.Errorf("%s %s: status %d, want %d", c.method, c.path, got, c.code)
+				}
+				if setup.name == "promgin" && !c.recorded {
+					if n := requests(t, reg); n != 0 {
+						t.Errorf("%s %s: %v requests recorded, want none", c.method, c.path, n)
+					}
+				} else {
+					adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": c.method, "route": httpmetrics.Unmatched, "code": strconv.Itoa(c.code)}, 1)
+				}
+				// The route itself is recorded as usual.
+				if got := adaptertest.Do(t, s, "GET", "/users/1"); got != 200 {
+					t.Errorf("GET /users/1: status %d, want 200", got)
+				}
+				adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": "/users/:user_id", "code": "200"}, 1)
+			})
+		}
+	}
 }
