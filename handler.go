@@ -178,8 +178,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	s.format = NegotiateFormat(r.Header.Get("Accept"))
-	s.gzip = acceptsGzip(r.Header.Get("Accept-Encoding"))
+	s.format = NegotiateFormat(headerList(r.Header, "Accept"))
+	s.gzip = acceptsGzip(headerList(r.Header, "Accept-Encoding"))
 	o := renderOptions{names: nameFilter(r), created: h.opts.created}
 	if h.inFlight != nil {
 		select {
@@ -194,6 +194,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.serveStreamed(s, r, o)
 	}
+}
+
+// headerList returns a header's values as one comma-separated list, as
+// HTTP reads a header sent on several lines.
+func headerList(h http.Header, name string) string {
+	vs := h.Values(name)
+	if len(vs) == 1 {
+		return vs[0] // no allocation in the usual case
+	}
+	return strings.Join(vs, ",")
 }
 
 // serveStreamed renders the scrape in chunks straight into the response,

@@ -129,6 +129,34 @@ func TestHandlerMethods(t *testing.T) {
 	}
 }
 
+// TestHandlerHeaderLines: an Accept or Accept-Encoding header sent on
+// several lines is one list, as HTTP reads it (only the first line was
+// read).
+func TestHandlerHeaderLines(t *testing.T) {
+	h := Handler(handlerRegistry(t))
+	for _, tc := range []struct {
+		name     string
+		header   http.Header
+		format   Format
+		encoding string
+	}{
+		{"two Accept lines", http.Header{"Accept": {"text/plain;version=0.0.4;q=0.1", "application/openmetrics-text;version=1.0.0"}}, FormatOpenMetrics, ""},
+		{"one Accept line", http.Header{"Accept": {"text/plain;version=0.0.4;q=0.1,application/openmetrics-text;version=1.0.0"}}, FormatOpenMetrics, ""},
+		{"two Accept-Encoding lines", http.Header{"Accept-Encoding": {"br", "gzip"}}, FormatText, "gzip"},
+		{"gzip refused on a later line", http.Header{"Accept-Encoding": {"*", "gzip;q=0"}}, FormatText, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := serve(h, http.MethodGet, "/metrics", tc.header)
+			if got, want := rec.Header().Get("Content-Type"), tc.format.ContentType(); got != want {
+				t.Errorf("Content-Type %q, want %q", got, want)
+			}
+			if got := rec.Header().Get("Content-Encoding"); got != tc.encoding {
+				t.Errorf("Content-Encoding %q, want %q", got, tc.encoding)
+			}
+		})
+	}
+}
+
 func TestHandlerGzip(t *testing.T) {
 	h := Handler(handlerRegistry(t))
 	plain := serve(h, http.MethodGet, "/metrics", nil).Body.String()
