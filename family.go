@@ -109,9 +109,14 @@ type family[T any, PT seriesPtr[T]] struct {
 	// plainOf, when set, is the metric type's way to its unlabelled
 	// series, for a label map that names none (Gauge registers its
 	// pending series there).
-	plainOf  func() (PT, error)
-	discard  PT // detached series that takes updates with invalid labels
-	overflow PT // the series past the limit, made on first use; under mu
+	plainOf func() (PT, error)
+	// beforeLabelled, when set, runs before a labelled series is made,
+	// without locks held: Gauge registers its pending unlabelled series
+	// there if it has been updated, so that series keep the order of
+	// their first use.
+	beforeLabelled func()
+	discard        PT // detached series that takes updates with invalid labels
+	overflow       PT // the series past the limit, made on first use; under mu
 	// hint holds the sorted label names of the latest series of a family
 	// without declared names; see mapKey.
 	hint     atomic.Pointer[[]string]
@@ -260,6 +265,9 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 			return f.hit(&k2, p)
 		}
 		k = &k2
+	}
+	if f.beforeLabelled != nil && len(k.values) > 0 {
+		f.beforeLabelled()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -17,8 +17,9 @@ import (
 // Set, Add, Sub, Inc, Dec and SetToCurrentTime on the Gauge itself update
 // the unlabelled series with one atomic operation and no check, inlined:
 // until something reads the gauge (a scrape, Get, All, With(nil), Delete)
-// the series they update is pending, and the read registers it if it has
-// been updated, so it appears from its first use. On a gauge with
+// or makes a labelled series of it, the series they update is pending, and
+// the read registers it if it has been updated, so it appears from its
+// first use and in its place in creation order. On a gauge with
 // declared label names those updates do not fit; they are dropped and
 // counted in prom_rejected_updates_total once per read that finds them. One
 // NaN bit pattern, 0x7ff4_0000_756e_7365, which arithmetic and math.NaN()
@@ -63,6 +64,7 @@ func NewGauge(name, help string, opts ...Option) (*Gauge, error) {
 	}
 	g.pend(&g.f.inline)
 	g.f.plainOf = g.plain
+	g.f.beforeLabelled = g.promote
 	sweep := g.f.prepare
 	g.f.prepare = func() {
 		if sweep != nil {

@@ -178,6 +178,34 @@ func TestGaugeUnlabelledRefused(t *testing.T) {
 	}
 }
 
+// TestGaugeUnlabelledCreationOrder: the unlabelled series, updated
+// before a labelled one is made, comes first in the exposition and in All,
+// as series of every metric come in creation order (it came last: it was
+// registered by the scrape).
+func TestGaugeUnlabelledCreationOrder(t *testing.T) {
+	reg := NewRegistry()
+	g := Must(NewGauge("g", "h", WithRegistry(reg)))
+	g.Set(1)
+	g.With(Labels{"a": "1"}).Set(2)
+	g.With(Labels{"a": "2"}).Set(3)
+	late := Must(NewGauge("late", "h", WithRegistry(reg)))
+	late.With(Labels{"a": "1"}).Set(2)
+	late.Set(1) // after the labelled one: it comes after it
+	want := "# HELP g h\n# TYPE g gauge\ng 1\ng{a=\"1\"} 2\ng{a=\"2\"} 3\n" +
+		"# HELP late h\n# TYPE late gauge\nlate{a=\"1\"} 2\nlate 1\n"
+	if got := text(t, reg); got != want {
+		t.Errorf("exposition:\n%s\nwant:\n%s", got, want)
+	}
+	var first Labels
+	for l := range g.All() {
+		first = l
+		break
+	}
+	if len(first) != 0 {
+		t.Errorf("All begins with %v, want the unlabelled series", first)
+	}
+}
+
 // TestGaugeUnlabelledRefusedCountedAtOnce: refused unlabelled updates of a
 // gauge with declared names are counted by the scrape that first follows
 // them (the count came one scrape late), once per scrape that finds them,
