@@ -125,7 +125,7 @@ type Pusher struct {
 // gatewayURL is the gateway's base URL, such as http://pushgateway:9091;
 // a path in it is kept as a prefix (http://proxy/pgw pushes to
 // http://proxy/pgw/metrics/job/...), so it must not end in /metrics
-// itself. The group's path is built as the Pushgateway documents it: the
+// itself (New refuses such a URL, and one holding /metrics/job/). The group's path is built as the Pushgateway documents it: the
 // grouping labels in name order; a value holding a /, an empty one, and "."
 // and ".." in the @base64 form; others percent-encoded.
 //
@@ -144,6 +144,9 @@ func New(gatewayURL, job string, opts ...Option) (*Pusher, error) {
 	}
 	if gw.Scheme != "http" && gw.Scheme != "https" || gw.Host == "" {
 		return nil, fmt.Errorf("push: gateway URL %q must be http:// or https:// and name a host, as in http://pushgateway:9091", gw.Redacted())
+	}
+	if path := strings.TrimSuffix(gw.Path, "/"); strings.HasSuffix(path, "/metrics") || strings.Contains(path, "/metrics/job/") {
+		return nil, fmt.Errorf("push: gateway URL %q: give the gateway's base URL, such as http://pushgateway:9091; the Pusher adds /metrics/job/<job> itself", gw.Redacted())
 	}
 	if err := checkJob(job); err != nil {
 		return nil, err
