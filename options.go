@@ -40,7 +40,10 @@ func WithLabelNames(names ...string) Option {
 }
 
 // WithConstLabels adds labels with fixed values to every series of the
-// metric.
+// metric. A series' own labels cannot name one of them (aioprometheus lets
+// the call's value win; prom keeps the constant): such labels do not fit
+// the metric, so With counts the update as refused and Bind returns the
+// error.
 func WithConstLabels(l Labels) Option {
 	return func(o *options) { o.constLabels = cloneLabels(l) }
 }
