@@ -84,9 +84,9 @@ func (c *counterInc) inlineChanged(live bool) {
 }
 
 // CounterSeries is one series of a [Counter], bound to its labels. An update
-// is one atomic add (a CAS loop for a fraction) and does not allocate; a
-// series that goroutines increment at once moves its Inc to per-P cells. It
-// is safe for concurrent use.
+// is one atomic add (a CAS loop for a fraction or a large value) and does
+// not allocate; a series that goroutines increment at once moves its Inc to
+// per-P cells. It is safe for concurrent use.
 type CounterSeries struct {
 	// ints counts integral increments; its top bit, stripedBit, says that
 	// Inc has moved to the striped cells that aux leads to. It is a plain

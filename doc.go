@@ -36,12 +36,14 @@
 //
 // Label values may be any string: the encoders escape them, and invalid
 // UTF-8 is replaced, byte by byte, with U+FFFD. As Prometheus reads a label
-// with an empty value as no label, a label map's empty values are left
-// out: {kind=""} is the unlabelled series and {a="1",b=""} the series
-// {a="1"} (a declared name keeps its empty value, as all its series have
-// that name). Label names must match [a-zA-Z_][a-zA-Z0-9_]* and not begin
-// with __; le is reserved on histograms, quantile on summaries, and
-// [OverflowLabel] on every metric. With cannot return an error, so
+// with an empty value as no label, a metric without declared names leaves
+// a label map's empty values out: {kind=""} is its unlabelled series and
+// {a="1",b=""} its series {a="1"}. (A metric with declared names takes
+// exactly those names, so it keeps an empty value of one and refuses any
+// other name; its series all have the same names, so none collide.) Label
+// names must match [a-zA-Z_][a-zA-Z0-9_]* and not begin with __; le is
+// reserved on histograms, quantile on summaries, and [OverflowLabel] on the
+// series of every metric. With cannot return an error, so
 // labels that do not fit give a detached series whose updates are dropped,
 // and the call is counted in the registry's own counter
 // prom_rejected_updates_total (with the metric's name and the reason); Bind

@@ -108,7 +108,11 @@ func (g *Gauge) promoteLocked() {
 func (g *Gauge) register(p *GaugeSeries) (*GaugeSeries, error) {
 	got, err := g.f.unlabelled()
 	if got != p {
-		got.bits.Store(p.bits.Swap(gaugeUnset))
+		// Only a value set on p moves: asking for the series sets
+		// nothing on the overflow series it gets instead.
+		if b := p.bits.Swap(gaugeUnset); b != gaugeUnset {
+			got.bits.Store(b)
+		}
 	}
 	return got, err
 }
@@ -183,8 +187,11 @@ func (g *Gauge) plain() (*GaugeSeries, error) {
 	if g.f.plain.Load() == p {
 		return p, nil
 	}
-	p.bits.CompareAndSwap(gaugeUnset, 0)
-	return g.register(p)
+	got, err := g.register(p)
+	if got == p {
+		p.bits.CompareAndSwap(gaugeUnset, 0) // registered, it reads as 0
+	}
+	return got, err
 }
 
 // plainCounted is plain for With and WithValues, which count a refusal

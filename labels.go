@@ -231,7 +231,8 @@ func valuesKey(values []string) labelKey {
 
 // mapKey prepares a lookup from a label map, using buf for room. ok is
 // false when the map cannot match any series of the schema (wrong names or
-// count); the caller takes the slow path, which reports why. The key is
+// count, or an invalid name with an empty value); the caller takes the
+// slow path, which reports why. The key is
 // returned by value: filling it through a pointer would move buf to the
 // heap.
 //

@@ -301,3 +301,42 @@ func TestEmptyLabelValueIsNoLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyLabelValueEntryPoints: each way to a series by label map reads
+// an empty value as no label, however the family got there: through the
+// lookup hint of the latest label names, through Get before any other
+// lookup, and on a gauge at its series limit, where asking for the
+// unlabelled series leaves the overflow series' value alone.
+func TestEmptyLabelValueEntryPoints(t *testing.T) {
+	t.Run("hint", func(t *testing.T) {
+		c := Must(NewCounter("c_total", "h", WithRegistry(nil)))
+		c.With(Labels{"x": "1"}).Inc()
+		c.With(Labels{"x": "1", "y": "2"}).Inc() // the hint is now [x y]
+		c.With(Labels{"x": "1", "y": ""}).Inc()
+		if v, _ := c.Get(Labels{"x": "1"}); v != 2 {
+			t.Errorf(`{x="1"} = %v, want 2`, v)
+		}
+	})
+	t.Run("gauge Get first", func(t *testing.T) {
+		g := Must(NewGauge("g", "h", WithRegistry(nil)))
+		g.Set(1)
+		if v, ok := g.Get(Labels{"k": ""}); !ok || v != 1 {
+			t.Errorf(`Get({k=""}) = %v, %v; want 1, true`, v, ok)
+		}
+	})
+	t.Run("gauge at its limit", func(t *testing.T) {
+		reg := NewRegistry()
+		g := Must(NewGauge("g", "h", WithRegistry(reg), WithMaxSeries(1)))
+		g.With(Labels{"a": "1"}).Set(1)
+		g.With(Labels{"a": "2"}).Set(5) // to the overflow series
+		g.With(Labels{"k": ""})         // asks for the unlabelled series: the overflow one
+		g.With(nil)
+		if out := text(t, reg); !strings.Contains(out, `g{prom_overflow="true"} 5`+"\n") {
+			t.Errorf("the overflow series lost its value:\n%s", out)
+		}
+		g.Set(7) // a value set on the unlabelled series does move there
+		if out := text(t, reg); !strings.Contains(out, `g{prom_overflow="true"} 7`+"\n") {
+			t.Errorf("the unlabelled update did not reach the overflow series:\n%s", out)
+		}
+	})
+}

@@ -308,11 +308,22 @@ func (s *Service) tlsConfig() (*tls.Config, error) {
 // as it is).
 func escapePath(path string) string { return (&url.URL{Path: path}).EscapedPath() }
 
+// indexLink returns the index page's link to the metrics path: escaped,
+// and for a path beginning with //, which a browser would read as a host,
+// with /. before it (which resolving the link removes).
+func indexLink(path string) string {
+	e := escapePath(path)
+	if strings.HasPrefix(e, "//") {
+		return "/." + e
+	}
+	return e
+}
+
 // robotsTxt keeps crawlers away from the whole service.
 const robotsTxt = "User-agent: *\nDisallow: /\n"
 
 // handler routes the service's paths. The metrics path is matched exactly,
-// so any path works, whatever characters it holds.
+// so any path Start accepts works, whatever characters it holds.
 func (s *Service) handler(path string) http.Handler {
 	opts := make([]HandlerOption, 0, len(s.HandlerOptions)+1)
 	if s.ErrorLog != nil {
@@ -325,7 +336,7 @@ func (s *Service) handler(path string) http.Handler {
 	}
 	index := []byte(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Metrics</title></head>
-<body><h1>Metrics</h1><p><a href="` + html.EscapeString(escapePath(path)) + `">` + html.EscapeString(path) + `</a></p></body></html>
+<body><h1>Metrics</h1><p><a href="` + html.EscapeString(indexLink(path)) + `">` + html.EscapeString(path) + `</a></p></body></html>
 `)
 	robots := []byte(robotsTxt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -274,7 +274,7 @@ func TestServicePaths(t *testing.T) {
 // escapes is served at MetricsURL and at the index's link.
 func TestServiceOddMetricsPath(t *testing.T) {
 	client := testClient(nil)
-	for _, path := range []string{"/a b", "/a%20b", "/100%", "/métriques", "/a/b;c", `/x\`} {
+	for _, path := range []string{"/a b", "/a%20b", "/100%", "/métriques", "/a/b;c", `/x\`, "//host/m"} {
 		t.Run(path, func(t *testing.T) {
 			s := &Service{Registry: handlerRegistry(t), Addr: "127.0.0.1:0", MetricsPath: path}
 			startService(t, s)
