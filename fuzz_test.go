@@ -123,6 +123,7 @@ func FuzzTextExposition(f *testing.F) {
 	f.Add("k", "\xff\xfe", "\xff", math.Inf(1))
 	f.Add("__bad", "", "", math.NaN())
 	f.Add("le", "0.5", "h", 1e21)
+	f.Add(OverflowLabel, "true", "h", 1.0)
 	f.Fuzz(func(t *testing.T, name, value, help string, v float64) {
 		reg := NewRegistry()
 		c := Must(NewCounter("c_total", help, WithRegistry(reg)))
@@ -131,7 +132,7 @@ func FuzzTextExposition(f *testing.F) {
 		s := Must(NewSummary("s", help, WithRegistry(reg)))
 		l := Labels{name: value}
 		_, err := c.Bind(l)
-		valid := labelNameRE.MatchString(name) && !strings.HasPrefix(name, "__")
+		valid := labelNameRE.MatchString(name) && !strings.HasPrefix(name, "__") && name != OverflowLabel
 		if (err == nil) != valid {
 			t.Fatalf("Bind(%q) = %v; want ok=%v", name, err, valid)
 		}

@@ -58,6 +58,7 @@ func FuzzFormatsAgree(f *testing.F) {
 	f.Add("trace_id", strings.Repeat("x", 121), "exemplar of 129 runes: dropped", false, 3.0, 0.7, 2.0)
 	f.Add("neg", "v", "all negative", false, -1.0, -2.0, -3.0)
 	f.Add("Z9", "v", "h", true, -5.0, 0.5, 10.0)
+	f.Add("prom_overflow", "true", "h", false, 1.0, 1.0, 1.0)
 	f.Fuzz(func(t *testing.T, name, value, help string, bare bool, a, b, c float64) {
 		if len(name) > 160 || len(value) > 160 || len(help) > 160 {
 			// Its parser takes seconds on a label name of 2,500 bytes
@@ -82,7 +83,7 @@ func FuzzFormatsAgree(f *testing.F) {
 			prom.WithObjectives(prom.Objective{Quantile: 0.5, Epsilon: 0.05}, prom.Objective{Quantile: 0.9, Epsilon: 0.01})))
 
 		labels := prom.Labels{name: value}
-		valid := legacyLabelName.MatchString(name) && !strings.HasPrefix(name, "__")
+		valid := legacyLabelName.MatchString(name) && !strings.HasPrefix(name, "__") && name != prom.OverflowLabel
 		cs, errC := counter.Bind(labels)
 		gs, errG := gauge.Bind(labels)
 		hs, errH := hist.Bind(labels)
