@@ -29,57 +29,84 @@ type Counter struct {
 	cells      atomic.Pointer[counterCells]
 }
 
-// counterInc is the word that Counter.Inc adds to while the unlabelled
+// counterInc holds the word that Counter.Inc adds to while the unlabelled
 // series is the one held in the family (f.inline); it counts in that
-// series' value. Its two top bits are flags: stripedBit (Inc has moved to
-// the Counter's striped cells) and notInlineBit (f.inline is not, or no
-// longer, the unlabelled series, so Inc takes the family's path).
+// series' value. Its flags are a word of their own, which Inc reads before
+// it adds: on some CPUs (an Intel Xeon here) a load of the word that the
+// previous locked add wrote costs as much again as the add, while a load
+// of another address costs nothing.
 type counterInc struct {
 	_       [0]atomic.Uint64 // 8-byte aligned on 32-bit platforms too
-	n       uint64
+	flags   uint64           // notInlineFlag, stripedFlag, watchFlag
+	n       uint64           // the increments
 	counter *Counter
 }
 
-// notInlineBit, set in counterInc.n, sends Counter.Inc to the family's
-// unlabelled series: before the first unlabelled update (and for good when
-// the metric declares label names), and after Delete or Reset removed the
-// series held in the family, which is never reused.
-const notInlineBit = 1 << 62
+// The flags of a counterInc; Inc takes its slow path while any is set.
+// notInlineFlag sends Counter.Inc to the family's unlabelled series: before
+// the first unlabelled update (and for good when the metric declares label
+// names), and after Delete or Reset removed the series held in the family,
+// which is never reused. stripedFlag sends it to the Counter's striped
+// cells, in place before the flag is set. watchFlag asks the next Inc to
+// look for contention: every 256th add sets it.
+const (
+	notInlineFlag = 1 << iota
+	stripedFlag
+	watchFlag
+)
 
 // Inc adds 1 to the unlabelled series. Goroutines that increment at once
 // spread their increments over striped cells, one per P, so they do not
 // queue for one cache line. On a metric with declared label names it is
 // dropped and counted in prom_rejected_updates_total.
 func (c *counterInc) Inc() {
-	// A load before the add finds contention (another goroutine's
-	// increment between the two) and the flags.
-	if old := atomic.LoadUint64(&c.n); old >= notInlineBit || atomic.AddUint64(&c.n, 1) != old+1 {
-		c.incSlow(old)
+	if atomic.LoadUint64(&c.flags) != 0 {
+		c.incSlow() // nothing added yet
+	} else if uint8(atomic.AddUint64(&c.n, 1)) == 0 {
+		atomic.OrUint64(&c.flags, watchFlag)
 	}
 }
 
-// incSlow is Counter.Inc when old has a flag, or when its add has just
-// seen contention.
+// incSlow is Counter.Inc when a flag was set; it adds the increment
+// where the flags it finds send it, exactly once.
 //
 //go:noinline
-func (c *counterInc) incSlow(old uint64) {
+func (c *counterInc) incSlow() {
+	f := atomic.LoadUint64(&c.flags)
+	if f == watchFlag {
+		if atomic.CompareAndSwapUint64(&c.flags, watchFlag, 0) {
+			// Contention shows as another goroutine's increment
+			// between this load and this add, the increment's own.
+			if old := atomic.LoadUint64(&c.n); atomic.AddUint64(&c.n, 1) != old+1 {
+				c.stripe()
+			}
+			return
+		}
+		f = atomic.LoadUint64(&c.flags)
+	}
 	ctr := c.counter
 	switch {
-	case old&notInlineBit != 0:
+	case f&notInlineFlag != 0:
 		ctr.f.slowPlain().Inc()
-	case old&stripedBit != 0:
-		ctr.cells.Load().inc() // set before the bit
-	default:
-		stripe(&c.n, &ctr.cells, maxCounterCells)
+	case f&stripedFlag != 0:
+		ctr.cells.Load().inc() // in place before the flag
+	default: // no flag, or only watchFlag again
+		atomic.AddUint64(&c.n, 1)
 	}
 }
 
-// inlineChanged keeps notInlineBit in step with the family's inline state.
+// stripe moves Counter.Inc to the Counter's striped cells.
+func (c *counterInc) stripe() {
+	makeCells(&c.counter.cells, maxCounterCells)
+	atomic.OrUint64(&c.flags, stripedFlag)
+}
+
+// inlineChanged keeps notInlineFlag in step with the family's inline state.
 func (c *counterInc) inlineChanged(live bool) {
 	if live {
-		atomic.AndUint64(&c.n, ^uint64(notInlineBit))
+		atomic.AndUint64(&c.flags, ^uint64(notInlineFlag))
 	} else {
-		atomic.OrUint64(&c.n, notInlineBit)
+		atomic.OrUint64(&c.flags, notInlineFlag)
 	}
 }
 
@@ -140,10 +167,8 @@ const (
 	maxSeriesCells  = 8
 )
 
-// stripedBit, set in a CounterSeries' ints or in a Counter's counterInc
-// word, says that Inc goes to striped cells. Integral increments below 2^63
-// in all (2^62 for the counterInc word, which also holds notInlineBit)
-// leave the flags alone.
+// stripedBit, set in a CounterSeries' ints, says that Inc goes to striped
+// cells. Integral increments stay below it (see maxInts).
 const stripedBit = 1 << 63
 
 // maxIntAdd and maxInts keep a series' integral word below stripedBit:
@@ -196,7 +221,7 @@ func NewCounter(name, help string, opts ...Option) (*Counter, error) {
 	if err := o.check("counter", false, false); err != nil {
 		return nil, err
 	}
-	c := &Counter{counterInc: counterInc{n: notInlineBit}}
+	c := &Counter{counterInc: counterInc{flags: notInlineFlag}}
 	c.counterInc.counter = c
 	c.noExemplar.meta = &c.f.familyMeta
 	c.inlineAux = counterAux{meta: &c.f.familyMeta, cells: &c.cells, fast: &c.counterInc.n}
@@ -268,10 +293,16 @@ func (s *CounterSeries) contended() {
 // then sets word's stripedBit: the cells are in place before any Inc
 // reads the bit.
 func stripe(word *uint64, cp *atomic.Pointer[counterCells], limit int) {
+	makeCells(cp, limit)
+	atomic.OrUint64(word, stripedBit)
+}
+
+// makeCells makes the striped cells that cp leads to, one per P up to
+// limit, unless they are there already.
+func makeCells(cp *atomic.Pointer[counterCells], limit int) {
 	if cp.Load() == nil {
 		cp.CompareAndSwap(nil, newCounterCells(limit))
 	}
-	atomic.OrUint64(word, stripedBit)
 }
 
 // Add adds v to the series. A counter only goes up: a negative or NaN v is
@@ -326,7 +357,7 @@ func (s *CounterSeries) Value() float64 {
 	ints := atomic.LoadUint64(&s.ints) &^ stripedBit
 	aux := s.aux.Load()
 	if aux.fast != nil {
-		ints += atomic.LoadUint64(aux.fast) &^ (stripedBit | notInlineBit)
+		ints += atomic.LoadUint64(aux.fast)
 	}
 	if aux.cells != nil {
 		if cells := aux.cells.Load(); cells != nil {

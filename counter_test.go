@@ -399,7 +399,7 @@ func TestCounterIncStriped(t *testing.T) {
 		c := Must(NewCounter("hits_total", "h", WithRegistry(reg)))
 		c.Inc()
 		if forced {
-			c.incSlow(0) // as if Inc had seen another goroutine
+			c.stripe() // as if Inc had seen another goroutine
 		}
 		const workers, each = 4, 50000
 		repeat(workers, each, func(_, i int) {
@@ -438,8 +438,9 @@ func TestCounterIncWord(t *testing.T) {
 	reg := NewRegistry()
 	c := Must(NewCounter("c_total", "h", WithRegistry(reg)))
 	word := func() uint64 { return atomic.LoadUint64(&c.counterInc.n) }
-	if got := word(); got != notInlineBit {
-		t.Fatalf("new Counter: word %#x, want notInlineBit only", got)
+	flags := func() uint64 { return atomic.LoadUint64(&c.counterInc.flags) }
+	if got := flags(); got != notInlineFlag || word() != 0 {
+		t.Fatalf("new Counter: flags %#x, word %d, want notInlineFlag only and 0", got, word())
 	}
 	c.Inc() // creates the series through the family
 	c.Inc()
@@ -451,8 +452,8 @@ func TestCounterIncWord(t *testing.T) {
 	held := c.With(nil)
 	for _, remove := range []func(){func() { c.Delete(nil) }, c.Reset} {
 		remove()
-		if got := word(); got&notInlineBit == 0 {
-			t.Fatalf("after removal: word %#x, want notInlineBit", got)
+		if got := flags(); got&notInlineFlag == 0 {
+			t.Fatalf("after removal: flags %#x, want notInlineFlag", got)
 		}
 		c.Inc()
 		wantSamples(t, reg, "c_total 1")
@@ -464,8 +465,8 @@ func TestCounterIncWord(t *testing.T) {
 	d := Must(NewCounter("d_total", "h", WithRegistry(reg), WithLabelNames("k")))
 	d.Inc()
 	d.Inc()
-	if got := atomic.LoadUint64(&d.counterInc.n); got != notInlineBit {
-		t.Errorf("declared labels: word %#x, want notInlineBit only", got)
+	if got := atomic.LoadUint64(&d.counterInc.flags); got != notInlineFlag || d.counterInc.n != 0 {
+		t.Errorf("declared labels: flags %#x, word %d, want notInlineFlag only and 0", got, d.counterInc.n)
 	}
 	if out := text(t, reg); !strings.Contains(out, `prom_rejected_updates_total{metric="d_total",reason="invalid_labels"} 2`) {
 		t.Errorf("declared labels: Inc not counted as rejected:\n%s", out)
