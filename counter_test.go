@@ -473,6 +473,60 @@ func TestCounterIncWord(t *testing.T) {
 	}
 }
 
+// TestCounterIncFlags: Counter.Inc adds exactly once whatever flags its
+// slow path finds, including a watch flag left beside another flag, and
+// every 256th add asks the next Inc to watch for contention.
+func TestCounterIncFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		flags uint64
+	}{
+		{"watch", watchFlag},
+		{"watch and striped", watchFlag | stripedFlag},
+		{"striped", stripedFlag},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry()
+			c := Must(NewCounter("c_total", "h", WithRegistry(reg)))
+			c.Inc() // the unlabelled series is live: flags 0
+			if tc.flags&stripedFlag != 0 {
+				makeCells(&c.cells, maxCounterCells)
+			}
+			atomic.OrUint64(&c.counterInc.flags, tc.flags)
+			for i := range 10 {
+				c.Inc()
+				if v, _ := c.Get(nil); v != float64(i+2) {
+					t.Fatalf("after %d Incs: %v", i+2, v)
+				}
+			}
+			if f := atomic.LoadUint64(&c.counterInc.flags); tc.flags == watchFlag && f != 0 {
+				t.Errorf("flags %#x after the watch, want 0 (one goroutine: no contention)", f)
+			}
+		})
+	}
+	t.Run("every 256th add", func(t *testing.T) {
+		c := Must(NewCounter("c_total", "h", WithRegistry(nil)))
+		c.Inc() // through the family: the word stays 0
+		for range 255 {
+			c.Inc()
+		}
+		if f := atomic.LoadUint64(&c.counterInc.flags); f != 0 {
+			t.Fatalf("flags %#x after 255 adds", f)
+		}
+		c.Inc() // the word reaches 256
+		if f := atomic.LoadUint64(&c.counterInc.flags); f != watchFlag {
+			t.Fatalf("flags %#x after the 256th add, want watchFlag", f)
+		}
+		c.Inc() // watches, adds, clears
+		if f := atomic.LoadUint64(&c.counterInc.flags); f != 0 {
+			t.Errorf("flags %#x after the watch, want 0", f)
+		}
+		if v, _ := c.Get(nil); v != 258 {
+			t.Errorf("value %v, want 258", v)
+		}
+	})
+}
+
 // TestCounterSeriesIncStriped checks that a labelled series counts exactly
 // whether or not its Inc has moved to striped cells: through Get, Value and
 // a scrape, with Add, exemplars (whose aux must keep the cells) and
