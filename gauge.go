@@ -200,10 +200,7 @@ func (g *Gauge) plainCounted() *GaugeSeries { return g.f.counted(g.plain()) }
 
 // With returns the series for a label set; see [Counter.With].
 func (g *Gauge) With(labels Labels) *GaugeSeries {
-	if len(labels) == 0 {
-		return g.plainCounted()
-	}
-	return g.f.withMap(labels)
+	return g.f.withMap(labels) // a map naming no label reaches g.plain
 }
 
 // WithValues returns the series for positional label values; see
@@ -218,9 +215,6 @@ func (g *Gauge) WithValues(values ...string) *GaugeSeries {
 // Bind is [Gauge.With] that returns the error for labels that do not fit
 // the metric, instead of counting them in prom_rejected_updates_total.
 func (g *Gauge) Bind(labels Labels) (*GaugeSeries, error) {
-	if len(labels) == 0 {
-		return g.plain()
-	}
 	return g.f.bindMap(labels)
 }
 

@@ -216,21 +216,6 @@ func formatLabels(labels map[string]string, skip ...string) string {
 	return b.String()
 }
 
-// sameLabels reports whether a and b are one label set to Prometheus,
-// which reads a label with an empty value as no label.
-func sameLabels(a, b map[string]string) bool {
-	return subsetOf(a, b) && subsetOf(b, a)
-}
-
-func subsetOf(a, b map[string]string) bool {
-	for n, v := range a {
-		if v != "" && b[n] != v {
-			return false
-		}
-	}
-	return true
-}
-
 func formatFloat(v float64) string {
 	switch {
 	case math.IsNaN(v):

@@ -120,7 +120,8 @@ func count(text []byte, names []string) (int, error) {
 
 // GatherValue returns the value of the sample of reg (nil means
 // prom.Default) with this name and exactly these labels (nil or empty for
-// none; as in Prometheus, a label with an empty value is no label). The name is a sample's: a counter's name with its _total, a
+// none; as in Prometheus, a label with an empty value is no label). The
+// name is a sample's: a counter's name with its _total, a
 // histogram's name_count, name_sum, or name_bucket with an le label.
 // Constant labels are part of the label set. It returns an error wrapping
 // [ErrNotFound], which lists the label sets the name has, when there is no
@@ -150,18 +151,20 @@ func TextValue(text []byte, name string, labels prom.Labels) (float64, error) {
 		return 0, fmt.Errorf("promtest: parsing the metrics: %w", err)
 	}
 	var others []string
+	wantLabels := formatLabels(labels) // canonical, as Prometheus reads it
 	for _, f := range fams {
 		for _, s := range f.Samples {
 			if s.Name != name {
 				continue
 			}
-			if sameLabels(s.Labels, labels) {
+			got := formatLabels(s.Labels)
+			if got == wantLabels {
 				return s.Value, nil
 			}
-			others = append(others, formatLabels(s.Labels))
+			others = append(others, got)
 		}
 	}
-	want := name + formatLabels(labels)
+	want := name + wantLabels
 	if len(others) == 0 {
 		return 0, fmt.Errorf("%w: %s (no sample has the name %q)", ErrNotFound, want, name)
 	}

@@ -125,7 +125,8 @@ type Pusher struct {
 // gatewayURL is the gateway's base URL, such as http://pushgateway:9091;
 // a path in it is kept as a prefix (http://proxy/pgw pushes to
 // http://proxy/pgw/metrics/job/...), so it must not end in /metrics
-// itself (New refuses such a URL, and one holding /metrics/job/). The group's path is built as the Pushgateway documents it: the
+// itself (New refuses such a URL, and one holding /metrics/job/). The
+// group's path is built as the Pushgateway documents it: the
 // grouping labels in name order; a value holding a /, an empty one, and "."
 // and ".." in the @base64 form; others percent-encoded.
 //
