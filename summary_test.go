@@ -734,9 +734,9 @@ func TestSummaryShortWindowBesideLong(t *testing.T) {
 // by batches spanning ten buckets, most reads showed NaN).
 //
 // A value stays in the window at least 4ms, so a round whose read ended
-// more than 3ms after its last observation (the goroutine was descheduled:
-// CI runs packages side by side under -race) proves nothing and is not
-// counted; the test needs 30 rounds that read in time.
+// more than 3ms after the start of its last observation (the goroutine was
+// descheduled: CI runs packages side by side under -race) proves nothing
+// and is not counted; the test needs 30 rounds that read in time.
 func TestSummaryShortBuckets(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	ss := Must(NewSummary("short", "h", WithRegistry(nil), WithMaxAge(5*time.Millisecond, 5))).With(nil)
@@ -746,10 +746,12 @@ func TestSummaryShortBuckets(t *testing.T) {
 		// The window keeps a value between 4ms and 5ms: the previous
 		// round's have left it, this round's are in it.
 		time.Sleep(6 * time.Millisecond)
+		// last is read before the last Observe, which reads the clock
+		// after it: a goroutine descheduled inside Observe reads it late.
 		var last time.Time
 		for end := time.Now().Add(2 * time.Millisecond); last.Before(end); {
-			ss.Observe(float64(r))
 			last = time.Now()
+			ss.Observe(float64(r))
 		}
 		v := ss.Value()
 		if time.Since(last) > 3*time.Millisecond {
