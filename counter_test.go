@@ -527,6 +527,73 @@ func TestCounterIncFlags(t *testing.T) {
 	})
 }
 
+// TestCounterSeriesIncSlowBit: a series' Inc adds exactly once whatever
+// its slow path finds (a 256th increment's request to look for contention,
+// or striped cells); every 256th increment sets slowBit and the next Inc
+// clears it; fractional adds keep the bit, and Value and the exposition
+// leave it out.
+func TestCounterSeriesIncSlowBit(t *testing.T) {
+	slow := func(s *CounterSeries) bool { return atomic.LoadUint64(&s.floats)&slowBit != 0 }
+	for _, tc := range []struct {
+		name    string
+		striped bool
+	}{
+		{"watch", false},
+		{"striped", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry()
+			c := Must(NewCounter("c_total", "h", WithRegistry(reg), WithLabelNames("k")))
+			s := c.WithValues("a")
+			s.Add(0.5)
+			if tc.striped {
+				s.contended()
+			} else {
+				atomic.OrUint64(&s.floats, slowBit)
+			}
+			for i := range 10 {
+				s.Inc()
+				if v := s.Value(); v != float64(i)+1.5 {
+					t.Fatalf("after %d Incs: %v, want %v", i+1, v, float64(i)+1.5)
+				}
+			}
+			if got := slow(s); got != tc.striped {
+				t.Errorf("slowBit %v after the Incs, want %v (one goroutine: no contention)", got, tc.striped)
+			}
+			if cells := s.stripedCells(); tc.striped && (cells == nil || cells.sum() != 10) {
+				t.Errorf("striped series: cells %v, want the 10 increments there", cells)
+			}
+			wantSamples(t, reg, `c_total{k="a"} 10.5`)
+		})
+	}
+	t.Run("every 256th increment", func(t *testing.T) {
+		reg := NewRegistry()
+		s := Must(NewCounter("c_total", "h", WithRegistry(reg))).With(Labels{"k": "a"})
+		for range 255 {
+			s.Inc()
+		}
+		if slow(s) {
+			t.Fatal("slowBit set after 255 increments")
+		}
+		s.Inc()
+		if !slow(s) {
+			t.Fatal("slowBit clear after the 256th increment")
+		}
+		s.Add(0.25) // keeps the bit
+		if !slow(s) || s.Value() != 256.25 {
+			t.Fatalf("after Add(0.25): slowBit %v, value %v; want true, 256.25", slow(s), s.Value())
+		}
+		wantSamples(t, reg, `c_total{k="a"} 256.25`)
+		s.Inc() // looks for contention, adds, clears
+		if slow(s) || s.stripedCells() != nil {
+			t.Errorf("slowBit %v, cells %v after the look; want neither (one goroutine)", slow(s), s.stripedCells())
+		}
+		if v := s.Value(); v != 257.25 {
+			t.Errorf("value %v, want 257.25", v)
+		}
+	})
+}
+
 // TestCounterSeriesIncStriped checks that a labelled series counts exactly
 // whether or not its Inc has moved to striped cells: through Get, Value and
 // a scrape, with Add, exemplars (whose aux must keep the cells) and
@@ -550,8 +617,8 @@ func TestCounterSeriesIncStriped(t *testing.T) {
 			s.IncWithExemplar(Labels{"trace_id": "before"})
 			if tc.forced {
 				s.contended() // as if Inc had seen another goroutine
-				if got := atomic.LoadUint64(&s.ints); got&stripedBit == 0 {
-					t.Fatalf("ints = %#x after contended, want stripedBit set", got)
+				if got := atomic.LoadUint64(&s.floats); got&slowBit == 0 || s.stripedCells() == nil {
+					t.Fatalf("floats = %#x after contended, want slowBit set, and cells", got)
 				}
 				if v := s.Value(); v != 3 {
 					t.Fatalf("Value = %v right after the move, want 3", v)
@@ -583,17 +650,18 @@ func TestCounterSeriesIncStriped(t *testing.T) {
 			}
 			wantSamples(t, reg, name+" "+strconv.FormatFloat(want, 'g', -1, 64))
 			aux := s.aux.Load()
-			striped := atomic.LoadUint64(&s.ints)&stripedBit != 0
-			if striped && (aux.cells == nil || aux.cells.Load() == nil) {
-				t.Errorf("striped, but aux leads to no cells (an exemplar dropped them?)")
+			cells := s.stripedCells()
+			striped := cells != nil
+			if tc.forced && !striped {
+				t.Errorf("no cells after contended (an exemplar dropped them?)")
+			}
+			if striped && atomic.LoadUint64(&s.floats)&slowBit == 0 {
+				t.Errorf("the series has cells, but slowBit is clear: Inc does not use them")
 			}
 			if aux.exemplar == nil {
 				t.Errorf("exemplar lost")
 			}
-			if tc.forced && !striped {
-				t.Errorf("not striped after contended")
-			}
-			if striped && aux.cells != nil && aux.cells.Load() != nil && aux.cells.Load().sum() == 0 {
+			if striped && cells.sum() == 0 {
 				t.Errorf("striped, but no increment reached the cells")
 			}
 			t.Logf("striped=%v", striped)
@@ -612,7 +680,7 @@ func TestCounterSeriesStripedOnlyByInc(t *testing.T) {
 		s.Inc()
 	}
 	if got := atomic.LoadUint64(&s.ints); got != 100000 {
-		t.Fatalf("ints = %#x after 100000 serial increments, want 100000 and no stripedBit", got)
+		t.Fatalf("ints = %d after 100000 serial increments, want 100000", got)
 	}
 	if s.aux.Load().cells != nil {
 		t.Fatalf("a serially incremented series has cells")

@@ -42,10 +42,10 @@ func headerOf[T any](p *T) *seriesHeader {
 }
 
 // headerOffset is where every series type has its seriesHeader: after one
-// 8-byte word of its own (a counter's count, a gauge's value, a
-// histogram's sum, a summary's age bucket length). The inliner charges
-// less for a field at offset 0, which keeps CounterSeries.Inc, whose count
-// is that word, within its budget.
+// 8-byte word of its own (a counter's fractional increments and Inc's
+// flag, a gauge's value, a histogram's sum, a summary's age bucket length).
+// The inliner charges less for a field at offset 0, which keeps
+// CounterSeries.Inc, which reads and sets that word, within its budget.
 const headerOffset = 8
 
 // A compile error here means a series type no longer has its seriesHeader
