@@ -257,7 +257,9 @@ func (s *CounterSeries) Inc() {
 }
 
 // incSlow is Inc when slowBit was set: on a series that has moved to
-// striped cells, or after a 256th increment. It adds exactly once.
+// striped cells, or after a 256th increment. It adds exactly once. The
+// unlabelled series held in the family moves to the Counter's cells at its
+// next 256th increment once Counter.Inc has moved there.
 //
 //go:noinline
 func (s *CounterSeries) incSlow() {
@@ -298,8 +300,14 @@ func (s *CounterSeries) contended() {
 		}
 		aux = s.aux.Load()
 	}
-	// The cells are in place before any Inc reads the bit.
-	makeCells(aux.cells, maxSeriesCells)
+	// The unlabelled series held in the family shares the Counter's
+	// cells (aux.fast marks it), which get the Counter's limit, whichever
+	// moves first. The cells are in place before any Inc reads the bit.
+	limit := maxSeriesCells
+	if aux.fast != nil {
+		limit = maxCounterCells
+	}
+	makeCells(aux.cells, limit)
 	atomic.OrUint64(&s.floats, slowBit)
 }
 

@@ -726,6 +726,14 @@ func TestCounterCellsPerP(t *testing.T) {
 			t.Errorf("GOMAXPROCS %d: procPin gave P %d", tc.procs, p)
 		}
 	}
+	// The Counter's cells, made when its unlabelled series (bound through
+	// With(nil)) moves first, have the Counter's limit, not a series'.
+	runtime.GOMAXPROCS(2 * maxSeriesCells)
+	ctr := Must(NewCounter("c_total", "h", WithRegistry(nil)))
+	ctr.With(nil).contended()
+	if n := len(ctr.cells.Load().cells); n != 2*maxSeriesCells {
+		t.Errorf("GOMAXPROCS %d: the Counter's cells, made by its unlabelled series, number %d; want %d", 2*maxSeriesCells, n, 2*maxSeriesCells)
+	}
 }
 
 // TestConstLabelsLookup: a declared family's lookups start comparing after
