@@ -926,7 +926,11 @@ func TestNoGoroutineLeak(t *testing.T) {
 			http.NewResponseController(w).Flush()
 		}
 	})
+	arrived := make(chan struct{}, 1)
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("mark") {
+			arrived <- struct{}{}
+		}
 		select {
 		case <-r.Context().Done():
 		case <-time.After(10 * time.Second):
@@ -961,6 +965,25 @@ func TestNoGoroutineLeak(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// One abandoned request that surely reached its handler: on a loaded
+	// machine the 20ms timeouts above may all expire before any /slow
+	// request is read.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/slow?mark", nil)
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Error("the marked /slow request did not reach its handler in 10 s")
+	}
+	cancel()
+	<-done
 	client.CloseIdleConnections()
 	srv.Close()
 	if n := requests(t, reg, "GET", "/slow"); n == 0 {
