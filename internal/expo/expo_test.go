@@ -255,6 +255,67 @@ var labelValueCases = [][]string{
 	{`01234567`, `0123456789abcdeY`},
 }
 
+// TestEqualPlain compares equalPlain with a byte-at-a-time reference on
+// every pair of strings of one length, up to 11 bytes over an alphabet of
+// plain and escaped bytes (all pairs up to 4, samples beyond): it must say
+// equal exactly when the reference does, and needsEscaping whenever the
+// reference does (it may also say so where the reference finds a
+// difference first: the caller then compares the escaped form).
+func TestEqualPlain(t *testing.T) {
+	reference := func(t, v string) int {
+		for i := range len(v) {
+			if v[i] == '\\' || v[i] == '"' || v[i] == '\n' {
+				return needsEscaping
+			}
+			if t[i] != v[i] {
+				return unequal
+			}
+		}
+		return equal
+	}
+	const alphabet = "ab\"\\\n"
+	all := func(n int) []string {
+		out := []string{""}
+		for range n {
+			var next []string
+			for _, s := range out {
+				for _, c := range []byte(alphabet) {
+					next = append(next, s+string(c))
+				}
+			}
+			out = next
+		}
+		return out
+	}
+	check := func(tt, v string) {
+		got, want := equalPlain(tt, v), reference(tt, v)
+		if got != want && !(want == unequal && got == needsEscaping) {
+			t.Fatalf("equalPlain(%q, %q) = %d, want %d", tt, v, got, want)
+		}
+	}
+	for n := 1; n <= 4; n++ {
+		strs := all(n)
+		for _, a := range strs {
+			for _, b := range strs {
+				check(a, b)
+			}
+		}
+	}
+	// Longer: a plain value against itself with one byte changed, at
+	// every position, to every byte of the alphabet, on either side.
+	for n := 5; n <= 11; n++ {
+		base := strings.Repeat("a", n)
+		for i := range n {
+			for _, c := range []byte(alphabet) {
+				changed := base[:i] + string(c) + base[i+1:]
+				check(base, changed)
+				check(changed, base)
+				check(changed, changed)
+			}
+		}
+	}
+}
+
 func TestHasEscaped(t *testing.T) {
 	for pos := range 8 {
 		for c := range 256 {
