@@ -33,8 +33,8 @@ type Counter struct {
 // series is the one held in the family (f.inline); it counts in that
 // series' value. Its flags are a word of their own, which Inc reads before
 // it adds: on some CPUs (an Intel Xeon here) a load of the word that the
-// previous locked add wrote costs as much again as the add, while a load
-// of another address costs nothing.
+// previous locked add wrote costs as much again as the add, a load of
+// another address far less.
 type counterInc struct {
 	_       [0]atomic.Uint64 // 8-byte aligned on 32-bit platforms too
 	flags   uint64           // notInlineFlag, stripedFlag, watchFlag
@@ -75,9 +75,7 @@ func (c *counterInc) incSlow() {
 	f := atomic.LoadUint64(&c.flags)
 	if f == watchFlag {
 		if atomic.CompareAndSwapUint64(&c.flags, watchFlag, 0) {
-			// Contention shows as another goroutine's increment
-			// between this load and this add, the increment's own.
-			if old := atomic.LoadUint64(&c.n); atomic.AddUint64(&c.n, 1) != old+1 {
+			if incSeesContention(&c.n) {
 				c.stripe()
 			}
 			return
@@ -120,12 +118,12 @@ type CounterSeries struct {
 	// for slowBit, which sends Inc to its slow path. Inc reads floats, not
 	// ints, before adding: on some CPUs (an Intel Xeon here) a load of the
 	// word that the previous locked add wrote costs as much again as the
-	// add, while a load of another word costs nothing. floats and ints are
-	// plain uint64s used with atomic functions, because calls to them
-	// leave Inc cheap enough to inline; floats is first, where the inliner
-	// charges less for a field, and the zero-size fields before them make
-	// them 8-byte aligned on 32-bit platforms too, also where a series is
-	// held in another struct (a family's inline series).
+	// add, a load of another word far less. floats and ints are plain
+	// uint64s used with atomic functions, because calls to them leave Inc
+	// cheap enough to inline; floats is first, where the inliner charges
+	// less for a field, and the zero-size fields before them make them
+	// 8-byte aligned on 32-bit platforms too, also where a series is held
+	// in another struct (a family's inline series).
 	_      [0]atomic.Uint64
 	floats uint64
 	seriesHeader
@@ -267,13 +265,21 @@ func (s *CounterSeries) incSlow() {
 		cells.inc()
 		return
 	}
-	// A 256th increment asked for a look at contention: another
-	// goroutine's increment between this load and this add, its own.
+	// A 256th increment asked for a look at contention.
 	atomic.AndUint64(&s.floats, ^uint64(slowBit))
-	if old := atomic.LoadUint64(&s.ints); atomic.AddUint64(&s.ints, 1) != old+1 ||
-		s.stripedCells() != nil { // contended moved it meanwhile: set slowBit again
+	// After the clear, cells in place mean contended moved the series
+	// meanwhile: set slowBit again.
+	if incSeesContention(&s.ints) || s.stripedCells() != nil {
 		s.contended()
 	}
+}
+
+// incSeesContention adds 1 to word and reports whether another
+// goroutine's increment came between its load of word and its add: the
+// contention test of an Inc's slow path.
+func incSeesContention(word *uint64) bool {
+	old := atomic.LoadUint64(word)
+	return atomic.AddUint64(word, 1) != old+1
 }
 
 // stripedCells returns the striped cells that the series' aux leads to,
