@@ -24,7 +24,7 @@ func (p Problem) String() string { return p.Metric + " " + p.Text }
 // sorted by metric name and text; none means the metrics pass. Text that
 // does not parse is an error, as it is for promtool. The rules:
 //
-//   - every family has a HELP line ("no help text");
+//   - every family has a HELP line with some text ("no help text");
 //   - a name that holds a unit uses the base unit: seconds, not
 //     milliseconds or minutes; bytes, not bits or kilobytes ("use base
 //     unit ...");
@@ -69,7 +69,7 @@ func lintFamily(f *Family) []Problem {
 	typed := f.Type != TypeUntyped
 	all := f.series()
 
-	if !f.HasHelp {
+	if f.Help == "" { // no HELP line, or an empty one: promtool says the same
 		add("no help text")
 	}
 

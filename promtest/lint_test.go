@@ -39,6 +39,8 @@ var lintCases = []struct {
 		[]string{`open_total non-counter metrics should not have "_total" suffix`}, true},
 	{"no help", "# TYPE up gauge\nup 1\nuntyped_thing 2\n",
 		[]string{"untyped_thing no help text", "up no help text"}, true},
+	{"empty help", "# HELP up \n# TYPE up gauge\nup 1\n# HELP down\n# TYPE down gauge\ndown 1\n",
+		[]string{"down no help text", "up no help text"}, true},
 	{"milliseconds", "# HELP request_duration_milliseconds D.\n# TYPE request_duration_milliseconds gauge\nrequest_duration_milliseconds 1\n",
 		[]string{`request_duration_milliseconds use base unit "seconds" instead of "milliseconds"`}, true},
 	{"kilobytes and minutes", "# HELP file_kilobytes F.\n# TYPE file_kilobytes gauge\nfile_kilobytes 1\n# HELP uptime_minutes U.\n# TYPE uptime_minutes gauge\nuptime_minutes 1\n",

@@ -24,7 +24,7 @@ type Family struct {
 	Name string // the family's name: a histogram's without _bucket, _sum, _count
 
 	// Help is the HELP text, unescaped; HasHelp says whether there was a
-	// HELP line at all (promtool's "no help text" is about the line).
+	// HELP line at all (an empty one has HasHelp true and Help "").
 	Help    string
 	HasHelp bool
 
