@@ -97,16 +97,19 @@
 // as _total samples, units from [WithUnit], exemplars, # EOF) and the
 // delimited protobuf format ([FormatProtobuf]). [NegotiateFormat] picks one
 // from an Accept header as Prometheus sends it; no header, or one that asks
-// for nothing prom writes, means text. Exemplars are attached with
+// for nothing prom writes, means text. The three carry the same samples,
+// except that OpenMetrics leaves out the few it forbids (see
+// [FormatOpenMetrics]). Exemplars are attached with
 // [CounterSeries.AddWithExemplar] and [HistogramSeries.ObserveWithExemplar].
 //
 // [Render] returns a registry's metrics and their Content-Type, for any
 // framework, as aioprometheus's render does; [Registry.Append] appends a
 // chosen format to a buffer. Families come out in name order and series in
 // creation order. A collector that fails or panics is reported (the
-// series it wrote before failing are kept, its invalid ones dropped), a
-// GaugeFunc that panics is left out, and the rest of the scrape is served
-// and stays well-formed.
+// series it wrote before failing are kept, its invalid ones dropped, and
+// so is a family whose names another family produces too), a GaugeFunc
+// that panics is left out, and the rest of the scrape is served and stays
+// well-formed.
 //
 // # Serving
 //

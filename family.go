@@ -782,20 +782,34 @@ func (m *familyMeta) seriesLimit() int {
 }
 
 // describe lists every name a family of this type produces in any format,
-// its primary name first, for conflict checks: a counter n (or n_total) is
-// the OpenMetrics family n with samples n_total and n_created, and a
-// histogram or a summary has _created samples there too. Two families
-// whose lists meet would render clashing names in OpenMetrics, which
-// Prometheus asks for first.
-func (f *family[T, PT]) describe() []string {
-	n := f.name
-	switch f.typ {
+// its primary name first, for conflict checks (see sampleNames).
+func (f *family[T, PT]) describe() []string { return sampleNames(f.name, f.typ) }
+
+// sampleNames lists every name a family n of type typ produces in any
+// format, n first: a counter n (or n_total) is the OpenMetrics family n with
+// samples n_total and n_created, and a histogram or a summary has _created
+// samples there too. Two families whose lists meet would render clashing
+// names in OpenMetrics, which Prometheus asks for first.
+func sampleNames(n string, typ expo.Type) []string {
+	switch typ {
 	case expo.Counter:
 		return counterNames(n)
 	case expo.Histogram:
 		return []string{n, n + "_bucket", n + "_count", n + "_sum", n + "_created"}
 	case expo.Summary:
 		return []string{n, n + "_count", n + "_sum", n + "_created"}
+	}
+	return []string{n}
+}
+
+// textSampleNames lists the names a family n of type typ produces in the
+// text format, n first.
+func textSampleNames(n string, typ expo.Type) []string {
+	switch typ {
+	case expo.Histogram:
+		return []string{n, n + "_bucket", n + "_count", n + "_sum"}
+	case expo.Summary:
+		return []string{n, n + "_count", n + "_sum"}
 	}
 	return []string{n}
 }

@@ -1,11 +1,60 @@
 package prom
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/promgo/prom/internal/testbin"
 )
+
+// pythonWithParser is the Python that has Debian's python3-prometheus-client,
+// whose OpenMetrics parser is strict and written apart from prom.
+const pythonWithParser = "/usr/bin/python3"
+
+// strictOpenMetrics reads an OpenMetrics exposition with Python's strict
+// parser and returns the number of samples it read; it fails t if the
+// parser refuses it, and skips t if the parser is not installed.
+func strictOpenMetrics(t testing.TB, body []byte) int {
+	t.Helper()
+	if exec.Command(pythonWithParser, "-c", "import prometheus_client.openmetrics.parser").Run() != nil {
+		t.Skip("python3-prometheus-client not installed; .ci/run installs it")
+	}
+	cmd := exec.Command(pythonWithParser, "-c", `
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+print(sum(len(f.samples) for f in text_string_to_metric_families(sys.stdin.read())))
+`)
+	cmd.Stdin = bytes.NewReader(body)
+	res, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the strict OpenMetrics parser refused the output: %v\n%s\n--- output:\n%s", err, res, body)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(res)))
+	if err != nil {
+		t.Fatalf("the parser printed %q", res)
+	}
+	return n
+}
+
+// promtoolCheck runs promtool check metrics on a text exposition: it fails
+// t if promtool finds it invalid (lint findings, exit status 3, are
+// allowed), and skips t if promtool is not installed.
+func promtoolCheck(t testing.TB, body []byte) {
+	t.Helper()
+	cmd := exec.Command(testbin.Promtool(t), "check", "metrics")
+	cmd.Stdin = bytes.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 3) {
+		t.Fatalf("promtool check metrics refused the output: %v\n%s\n--- output:\n%s", err, out, body)
+	}
+}
 
 // text renders reg as text 0.0.4 and fails the test on an error.
 func text(t testing.TB, reg *Registry) string {

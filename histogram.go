@@ -142,7 +142,9 @@ func checkBuckets(name string, bounds []float64) ([]float64, error) {
 }
 
 // Observe adds one observation. A NaN is counted in the +Inf bucket and
-// makes the sum NaN, as in client_golang.
+// makes the sum NaN, as in client_golang (OpenMetrics output then leaves
+// out the sum and count, which that format forbids to be NaN; see
+// [FormatOpenMetrics]).
 func (s *HistogramSeries) Observe(v float64) {
 	// A value whose binade holds at most one bound (with the default
 	// buckets, every positive value in their range) takes no call.

@@ -23,7 +23,10 @@ type Collector interface {
 	// that Register can refuse a name that is already taken. The first is
 	// the collector's primary name. The metric types list every sample
 	// name they take in any format too: a histogram's _bucket, _count,
-	// _sum and _created, a counter's name with and without _total.
+	// _sum and _created, a counter's name with and without _total. A
+	// family that Collect writes without describing it is checked at each
+	// scrape instead, and left out if its names are taken (see
+	// [MetricWriter]).
 	Describe() []string
 	// Collect writes the collector's current metrics to w. It should end
 	// early when ctx is done. It is called concurrently by parallel scrapes.
@@ -277,20 +280,17 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	w = r.collectSelf(entries, w)
 	var custom []*writtenFamily
 	if w != nil {
-		custom = w.sorted()
+		custom = r.withoutClashes(w.sorted(), &errs)
 	}
-	// Both lists are sorted by name: merge them. Built-in names are unique
-	// in the registry and custom ones within the writer, so a clash can
-	// only be between the two lists.
+	// Both lists are sorted by name, and no name of one is a name of the
+	// other: merge them.
 	for _, e := range entries {
 		if e.fb == nil {
 			continue
 		}
 		m := e.fb.meta()
-		for len(custom) > 0 && custom[0].name <= m.name {
-			if cf := custom[0]; cf.name == m.name {
-				errs = append(errs, fmt.Errorf("prom: metric %q was collected twice; the second one is left out", cf.name))
-			} else if only == nil || only[cf.name] {
+		for len(custom) > 0 && custom[0].name < m.name {
+			if cf := custom[0]; only == nil || only[cf.name] {
 				cf.encode(enc)
 			}
 			custom = custom[1:]
@@ -311,6 +311,59 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// withoutClashes returns the families that custom collectors wrote (in
+// name order) without those whose names are taken, and reports each one
+// left out in errs:
+//
+//   - by a registered metric, in any format: a family collected twice, a
+//     gauge x_count beside a histogram x, a counter x_total beside a gauge
+//     x (one OpenMetrics family x). Register refused such pairs among the
+//     metrics; a collector's family can only be checked as it is written.
+//   - by a family written before it in name order, in the text format: a
+//     gauge x_count beside a written histogram x, which makes every format
+//     invalid. A clash that only OpenMetrics has is kept between written
+//     families, as client_golang keeps it: its Go collector's gauge
+//     go_memstats_alloc_bytes and counter go_memstats_alloc_bytes_total,
+//     whose series Prometheus ingests, are one OpenMetrics family name.
+func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error) []*writtenFamily {
+	if len(custom) == 0 {
+		return custom
+	}
+	writtenBy := map[string]string{} // text sample name -> written family
+	kept := custom[:0]
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, cf := range custom {
+		owner, name := "", ""
+		for _, n := range sampleNames(cf.name, cf.typ) {
+			if c, ok := r.byName[n]; ok {
+				if _, metric := c.(familyBase); metric {
+					owner, name = primaryName(c), n
+					break
+				}
+			}
+		}
+		texts := textSampleNames(cf.name, cf.typ)
+		for _, n := range texts {
+			if w, ok := writtenBy[n]; ok && owner == "" {
+				owner, name = w, n
+			}
+		}
+		switch {
+		case owner == "":
+			for _, n := range texts {
+				writtenBy[n] = cf.name
+			}
+			kept = append(kept, cf)
+		case owner == cf.name:
+			*errs = append(*errs, fmt.Errorf("prom: metric %q was collected twice; the second one is left out", cf.name))
+		default:
+			*errs = append(*errs, fmt.Errorf("prom: metric %q was collected, but metric %q produces the name %q too; %q is left out", cf.name, owner, name, cf.name))
+		}
+	}
+	return kept
 }
 
 // wanted reports whether a custom collector may write one of the families

@@ -373,27 +373,139 @@ func TestRegistryOpenMetricsClashes(t *testing.T) {
 			}
 			h := Handler(reg, WithCreatedSamples())
 			body := serve(h, http.MethodGet, "/metrics", http.Header{"Accept": {"application/openmetrics-text;version=1.0.0"}}).Body.String()
-			families, owner := map[string]bool{}, map[string]string{}
-			family := ""
-			for _, line := range strings.Split(body, "\n") {
-				if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
-					family, _, _ = strings.Cut(rest, " ")
-					if families[family] {
-						t.Fatalf("family %s twice in\n%s", family, body)
-					}
-					families[family] = true
+			if families, samples := checkOpenMetricsNames(t, body); families != 2 || samples < 2 {
+				t.Fatalf("want two families with samples:\n%s", body)
+			}
+		})
+	}
+}
+
+// checkOpenMetricsNames fails t if an OpenMetrics exposition has a family
+// twice or a sample name in two families, and returns the numbers of
+// families and of sample names.
+func checkOpenMetricsNames(t *testing.T, body string) (families, samples int) {
+	t.Helper()
+	seen, owner := map[string]bool{}, map[string]string{}
+	family := ""
+	for _, line := range strings.Split(body, "\n") {
+		if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			family, _, _ = strings.Cut(rest, " ")
+			if seen[family] {
+				t.Fatalf("family %s twice in\n%s", family, body)
+			}
+			seen[family] = true
+		}
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		sample := line[:strings.IndexAny(line, "{ ")]
+		if f, ok := owner[sample]; ok && f != family {
+			t.Fatalf("sample %s in families %s and %s:\n%s", sample, f, family, body)
+		}
+		owner[sample] = family
+	}
+	return len(seen), len(owner)
+}
+
+// TestCollectedNameClashes: a custom collector may write families it did
+// not describe, which Register could not check. One whose names (in any
+// format) meet those of a registered metric, or of a family written before
+// it in name order, is left out and reported, so that the scrape stays
+// valid in every format.
+func TestCollectedNameClashes(t *testing.T) {
+	write := map[string]func(w *MetricWriter, name string){
+		"counter": func(w *MetricWriter, n string) { w.Counter(n, "h", 2, nil) },
+		"gauge":   func(w *MetricWriter, n string) { w.Gauge(n, "h", 2, nil) },
+		"untyped": func(w *MetricWriter, n string) { w.Untyped(n, "h", 2, nil) },
+		"histogram": func(w *MetricWriter, n string) {
+			w.Histogram(n, "h", HistogramValue{Count: 1, Sum: 1, Buckets: []Bucket{{1, 1}}}, nil)
+		},
+		"summary": func(w *MetricWriter, n string) { w.Summary(n, "h", SummaryValue{Count: 1, Sum: 1}, nil) },
+	}
+	for _, tc := range []struct {
+		registered      string // "type name" of a registered metric, or ""
+		first, second   string // "type name" of the written families, second optional
+		leftOut, reason string // the written family left out and what the error says, or "" (and why)
+	}{
+		{"histogram hist", "gauge hist_count", "", "hist_count", `metric "hist" produces the name "hist_count" too`},
+		{"histogram hist", "untyped hist_bucket", "", "hist_bucket", `"hist_bucket" too`},
+		{"summary lat", "counter lat_sum", "", "lat_sum", `"lat_sum" too`},
+		{"gauge owned", "counter owned_total", "", "owned_total", `metric "owned" produces the name "owned"`},
+		{"counter c_total", "gauge c", "", "c", `metric "c_total" produces the name "c"`},
+		{"gauge g", "gauge g", "", "g", `"g" was collected twice`},
+		{"gauge g", "histogram g", "", "g", `"g" was collected twice`},
+		{"", "histogram a", "gauge a_sum", "a_sum", `metric "a" produces the name "a_sum" too`},
+		{"", "summary b", "untyped b_sum", "b_sum", `metric "b" produces the name "b_sum" too`},
+		{"gauge x", "histogram x_h", "summary x_h_count", "x_h_count", `"x_h_count" too`},
+		// No clash in any format:
+		{"histogram h", "gauge h_total", "", "", ""},
+		{"counter k", "gauge k_count", "", "", ""},
+		{"", "summary s", "gauge s_bucket", "", ""},
+		// Written families whose names meet in OpenMetrics only are kept,
+		// as client_golang's go_memstats_alloc_bytes(_total) are:
+		{"", "gauge m", "counter m_total", "", "OpenMetrics only"},
+		{"", "counter n", "counter n_total", "", "OpenMetrics only"},
+	} {
+		t.Run(strings.Join([]string{tc.registered, tc.first, tc.second}, ", "), func(t *testing.T) {
+			reg := NewRegistry()
+			if tc.registered != "" {
+				typ, name, _ := strings.Cut(tc.registered, " ")
+				switch typ {
+				case "counter":
+					Must(NewCounter(name, "h", WithRegistry(reg))).Inc()
+				case "gauge":
+					Must(NewGauge(name, "h", WithRegistry(reg))).Set(1)
+				case "histogram":
+					Must(NewHistogram(name, "h", WithRegistry(reg))).Observe(1)
+				case "summary":
+					Must(NewSummary(name, "h", WithRegistry(reg))).Observe(1)
 				}
-				if line == "" || line[0] == '#' {
+			}
+			var written []string
+			reg.MustRegister(collectorFunc{names: []string{"custom"}, fn: func(_ context.Context, w *MetricWriter) error {
+				for _, f := range []string{tc.first, tc.second} {
+					if typ, name, ok := strings.Cut(f, " "); ok {
+						write[typ](w, name)
+					}
+				}
+				return nil
+			}})
+			for _, f := range []string{tc.first, tc.second} {
+				if _, name, ok := strings.Cut(f, " "); ok && name != tc.leftOut {
+					written = append(written, name)
+				}
+			}
+			for _, format := range []Format{FormatText, FormatOpenMetrics, FormatProtobuf} {
+				b, err := reg.Append(context.Background(), nil, format)
+				switch {
+				case tc.leftOut == "" && err != nil:
+					t.Fatalf("%v: unexpected error %v", format, err)
+				case tc.leftOut != "" && (err == nil || !strings.Contains(err.Error(), tc.reason) || !strings.Contains(err.Error(), "left out")):
+					t.Fatalf("%v: error %v; want one that says %s and that it is left out", format, err, tc.reason)
+				}
+				if format == FormatProtobuf {
 					continue
 				}
-				sample := line[:strings.IndexAny(line, "{ ")]
-				if f, ok := owner[sample]; ok && f != family {
-					t.Fatalf("sample %s in families %s and %s:\n%s", sample, f, family, body)
+				// Each kept family renders, with its help "h" and value 2.
+				got := string(b)
+				for _, name := range written {
+					if !strings.Contains(got, name) {
+						t.Errorf("%v: %q is missing:\n%s", format, name, got)
+					}
 				}
-				owner[sample] = family
-			}
-			if len(families) != 2 || len(owner) < 2 {
-				t.Fatalf("want two families with samples:\n%s", body)
+				if format == FormatOpenMetrics {
+					if tc.reason == "OpenMetrics only" {
+						continue
+					}
+					checkOpenMetricsNames(t, got)
+					t.Run("python", func(t *testing.T) { strictOpenMetrics(t, b) })
+					continue
+				}
+				// In the text format, the family left out has no 2 to show.
+				if tc.leftOut != "" && strings.Contains(got, tc.leftOut+" 2") {
+					t.Errorf("text: %q is not left out:\n%s", tc.leftOut, got)
+				}
+				t.Run("promtool", func(t *testing.T) { promtoolCheck(t, b) })
 			}
 		})
 	}

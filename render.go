@@ -16,7 +16,13 @@ const (
 	// FormatText is the Prometheus text format, version 0.0.4.
 	FormatText Format = iota
 	// FormatOpenMetrics is OpenMetrics 1.0 text: counters as _total
-	// samples, units, exemplars and # EOF.
+	// samples, units, exemplars and # EOF. OpenMetrics gives a histogram's
+	// or a summary's sum and count the rules of a counter (never negative,
+	// never NaN) and forbids negative quantile values, so a sample that
+	// would break them is left out there, as strict parsers require: a
+	// negative or NaN sum; a histogram's count beside it (the two come
+	// together), and both for a histogram with a negative bucket bound; a
+	// negative quantile value. The other formats carry them.
 	FormatOpenMetrics
 	// FormatProtobuf is varint-delimited io.prometheus.client.MetricFamily
 	// messages, the binary format Prometheus asks for first when native

@@ -16,7 +16,13 @@ import (
 // call writes one series; calls for the same name form one family, which
 // must keep one type. A call with an invalid name, label set or value is
 // dropped and reported as the collector's error, without spoiling the
-// rest of the scrape. As Prometheus reads a label with an empty value as no
+// rest of the scrape. So is a family whose names another family produces
+// too: a registered metric, in any format (a gauge x_count beside a
+// histogram x, or a counter x_total beside a gauge x, which OpenMetrics
+// names x as well); or a family written before it in name order, in the
+// text format (a gauge x_count beside a written histogram x). Written
+// families whose names meet only in OpenMetrics are kept, as client_golang
+// keeps them (see package collectors' go_memstats_alloc_bytes). As Prometheus reads a label with an empty value as no
 // label, {a=""} and {} are one series: writing both is writing it twice. A
 // MetricWriter is used by one goroutine at a time.
 type MetricWriter struct {
