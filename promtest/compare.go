@@ -48,8 +48,8 @@ func IgnoreMetadata() Option {
 // CompareText compares two expositions in the text format, got and want,
 // and returns nil when they hold the same families, metadata and samples
 // in any order; otherwise an error with a line diff (-want +got) of their
-// normalised forms. Values compare as numbers ("1" equals "1.0", NaN
-// equals NaN), label sets whatever their order, and help texts after
+// normalised forms. Values compare as numbers ("1" equals "1.0", "-0"
+// equals "0", NaN equals NaN), label sets whatever their order, and help texts after
 // unescaping. Lines that cannot be parsed are an error.
 func CompareText(got, want []byte, opts ...Option) error {
 	var o options
@@ -224,6 +224,8 @@ func formatFloat(v float64) string {
 		return "+Inf"
 	case math.IsInf(v, -1):
 		return "-Inf"
+	case v == 0:
+		return "0" // -0 too: it equals 0 as a number
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }

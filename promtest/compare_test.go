@@ -120,6 +120,33 @@ b_total{y="2",x="1"} 3
 	}
 }
 
+// TestCompareTextNumbers: values are compared as numbers, whatever their
+// spelling, and different numbers differ.
+func TestCompareTextNumbers(t *testing.T) {
+	for _, tt := range []struct {
+		got, want string
+		equal     bool
+	}{
+		{"-0", "0", true},
+		{"0", "-0.0", true},
+		{"0e5", "-0", true},
+		{"1", "1.0", true},
+		{"1e3", "1000", true},
+		{"NaN", "NaN", true},
+		{"+Inf", "+Inf", true},
+		{"0", "1e-300", false},
+		{"-0", "-1e-300", false},
+		{"+Inf", "-Inf", false},
+		{"NaN", "0", false},
+	} {
+		exposition := func(v string) []byte { return []byte("# HELP z Z.\n# TYPE z gauge\nz " + v + "\n") }
+		err := CompareText(exposition(tt.got), exposition(tt.want))
+		if (err == nil) != tt.equal {
+			t.Errorf("CompareText of %s and %s: %v; want equal %v", tt.got, tt.want, err, tt.equal)
+		}
+	}
+}
+
 func TestCompareTextParseErrors(t *testing.T) {
 	if err := CompareText([]byte("a 1\n"), []byte("a{ 1\n")); err == nil || !strings.Contains(err.Error(), "expected text") {
 		t.Errorf("bad expected text: err = %v", err)
