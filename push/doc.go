@@ -33,7 +33,9 @@
 // percent-encoded (a space is %20), and a value holding a / or an empty
 // one in the @base64 form, so that any UTF-8 value reaches the gateway as
 // it is. A path in the gateway URL is kept as a prefix, for a gateway
-// behind a reverse proxy.
+// behind a reverse proxy. [WithPath] sends to a fixed path instead, with
+// no job or grouping key in it, for receivers that take pushes at one
+// path, such as VictoriaMetrics' /api/v1/import/prometheus.
 //
 // # Add, Replace, Delete
 //

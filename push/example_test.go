@@ -68,6 +68,20 @@ func ExamplePusher_URL() {
 	// https://proxy.example/pgw/metrics/job/backup/host/db%201/path@base64/L3Zhci90bXA=/region/Z%C3%BCrich/shard@base64/=
 }
 
+// A receiver that takes pushes at one path, such as VictoriaMetrics, gets
+// them there, with no job in the URL: the metrics carry their own labels,
+// or the receiver adds them (VictoriaMetrics' extra_label query parameter).
+func ExampleWithPath() {
+	p, err := push.New("http://victoriametrics:8428?extra_label=job%3Dbackup", "",
+		push.WithPath("/api/v1/import/prometheus"), push.WithFormat(prom.FormatText))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(p.URL())
+	// Output:
+	// http://victoriametrics:8428/api/v1/import/prometheus?extra_label=job%3Dbackup
+}
+
 // A gateway's refusal comes back as a *StatusError with its explanation.
 func ExampleStatusError() {
 	gateway := fakeGateway(func(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 // request is what a fake gateway saw of one request.
 type request struct {
 	Method, EscapedPath string
+	RawQuery            string
 	Header              http.Header
 	Body                []byte // decompressed when Content-Encoding is gzip
 	HasBody             bool   // Content-Length > 0 or chunked
@@ -54,6 +55,7 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.reqs = append(g.reqs, request{
 		Method:      r.Method,
 		EscapedPath: r.URL.EscapedPath(),
+		RawQuery:    r.URL.RawQuery,
 		Header:      r.Header.Clone(),
 		Body:        b,
 		HasBody:     r.ContentLength > 0 || len(r.TransferEncoding) > 0,

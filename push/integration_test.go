@@ -156,6 +156,34 @@ func TestGatewayGroupingRoundTrip(t *testing.T) {
 	}
 }
 
+// TestGatewayWithPath pushes with WithPath to a group's path written out
+// by hand, as a caller would for a receiver with a fixed path: the real
+// gateway files the push under the group the path names, and Delete to
+// the same path removes it.
+func TestGatewayWithPath(t *testing.T) {
+	base := startGateway(t)
+	ctx := pushCtx(t)
+	p, err := New(base, "", WithRegistry(gauges(t, "wp_value", 3.0)), WithPath("/metrics/job/verbatim/instance/a%20b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Replace(ctx); err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{"job": "verbatim", "instance": "a b"}
+	g := group(t, base, labels)
+	if g == nil {
+		t.Fatalf("no group %q; the gateway has:\n%+v", labels, groups(t, base))
+	}
+	equalLines(t, "values", g.values(), []string{"wp_value 3"})
+	if err := p.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if gs := groups(t, base); len(gs) != 0 {
+		t.Errorf("groups left after Delete: %+v", gs)
+	}
+}
+
 // TestGatewayRejectsInconsistentPush checks that the gateway's consistency
 // check, which refuses a metric whose type differs from that of the same
 // name in another group (or in the gateway's own metrics), comes back as a

@@ -41,6 +41,7 @@ type config struct {
 	gzip     bool
 	header   http.Header
 	auth     *basicAuth
+	path     *string // WithPath's
 }
 
 type basicAuth struct{ user, pass string }
@@ -91,6 +92,19 @@ func WithHeader(key, value string) Option {
 	}
 }
 
+// WithPath sends every request to path on the gateway URL's host, as it
+// is: the gateway URL's path is replaced by path (its query is kept), and
+// no /metrics/job/<job> or grouping key is added. It serves receivers that
+// take pushes at a fixed path, such as VictoriaMetrics'
+// /api/v1/import/prometheus, as the path argument of aioprometheus's
+// Pusher does. Such a receiver learns no job and no grouping labels from
+// the URL, so with WithPath New wants an empty job and no WithGrouping, and
+// Add and Replace push metrics that carry those labels themselves. path
+// must begin with a / and may hold percent-escapes, not a query.
+func WithPath(path string) Option {
+	return func(c *config) { c.path = &path }
+}
+
 // WithFormat sets the format of the pushed body: prom.FormatProtobuf (the
 // default) or prom.FormatText. The Pushgateway does not read OpenMetrics.
 func WithFormat(f prom.Format) Option {
@@ -130,6 +144,8 @@ type Pusher struct {
 // grouping labels in name order; a value holding a /, an empty one, and "."
 // and ".." in the @base64 form; others percent-encoded.
 //
+// With WithPath, the path given there replaces all of that.
+//
 // New fails on a URL that is not http or https, an empty job name, a
 // grouping label name that is not valid (or is job), a job or value that is
 // not valid UTF-8, a format other than protobuf or text, and a header that
@@ -146,20 +162,14 @@ func New(gatewayURL, job string, opts ...Option) (*Pusher, error) {
 	if gw.Scheme != "http" && gw.Scheme != "https" || gw.Host == "" {
 		return nil, fmt.Errorf("push: gateway URL %q must be http:// or https:// and name a host, as in http://pushgateway:9091", gw.Redacted())
 	}
+	if c.path != nil {
+		return newVerbatim(gw, job, &c)
+	}
 	if path := strings.TrimSuffix(gw.Path, "/"); strings.HasSuffix(path, "/metrics") || strings.Contains(path, "/metrics/job/") {
 		return nil, fmt.Errorf("push: gateway URL %q: give the gateway's base URL, such as http://pushgateway:9091; the Pusher adds /metrics/job/<job> itself", gw.Redacted())
 	}
 	if err := checkJob(job); err != nil {
 		return nil, err
-	}
-	p := &Pusher{
-		reg:      c.reg,
-		client:   c.client,
-		format:   c.format,
-		gzip:     c.gzip,
-		header:   c.header,
-		auth:     c.auth,
-		reserved: []string{"job"},
 	}
 	names := sortedNames(c.grouping)
 	for _, name := range names {
@@ -167,7 +177,37 @@ func New(gatewayURL, job string, opts ...Option) (*Pusher, error) {
 			return nil, err
 		}
 	}
-	p.reserved = append(p.reserved, names...)
+	u, err := groupURL(gw, job, names, c.grouping)
+	if err != nil {
+		return nil, err
+	}
+	return newPusher(u, append([]string{"job"}, names...), &c)
+}
+
+// newVerbatim is New with WithPath.
+func newVerbatim(gw *url.URL, job string, c *config) (*Pusher, error) {
+	path := *c.path
+	switch {
+	case !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#"):
+		return nil, fmt.Errorf("push: WithPath(%q): the path must begin with / and hold no query or fragment", path)
+	case job != "":
+		return nil, fmt.Errorf("push: job %q: WithPath sends no job; give New an empty job, and the metrics a job label if the receiver needs one", job)
+	case len(c.grouping) > 0:
+		return nil, fmt.Errorf("push: %w: WithPath sends no grouping key; give the metrics those labels instead", ErrInvalidGrouping)
+	}
+	unescaped, err := url.PathUnescape(path)
+	if err != nil {
+		return nil, fmt.Errorf("push: WithPath(%q): %w", path, err)
+	}
+	u := *gw
+	u.Path, u.RawPath = unescaped, path
+	u.Fragment, u.RawFragment = "", ""
+	return newPusher(&u, nil, c)
+}
+
+// newPusher returns a Pusher that sends to u, for New; reserved are the
+// labels the pushed metrics must not carry.
+func newPusher(u *url.URL, reserved []string, c *config) (*Pusher, error) {
 	if c.format != prom.FormatProtobuf && c.format != prom.FormatText {
 		return nil, fmt.Errorf("push: format %v: the Pushgateway reads only protobuf and text", c.format)
 	}
@@ -176,22 +216,29 @@ func New(gatewayURL, job string, opts ...Option) (*Pusher, error) {
 			return nil, err
 		}
 	}
+	p := &Pusher{
+		url:      u.String(),
+		redacted: u.Redacted(),
+		reg:      c.reg,
+		client:   c.client,
+		format:   c.format,
+		gzip:     c.gzip,
+		header:   c.header,
+		auth:     c.auth,
+		reserved: reserved,
+	}
 	if p.reg == nil {
 		p.reg = prom.Default
 	}
 	if p.client == nil {
 		p.client = http.DefaultClient
 	}
-	u, err := groupURL(gw, job, names, c.grouping)
-	if err != nil {
-		return nil, err
-	}
-	p.url, p.redacted = u.String(), u.Redacted()
 	return p, nil
 }
 
-// URL returns the URL of the Pusher's group, with any password in the
-// gateway URL replaced by xxxxx. It is the URL Add, Replace and Delete use.
+// URL returns the URL of the Pusher's group (or WithPath's URL), with any
+// password in the gateway URL replaced by xxxxx. It is the URL Add, Replace
+// and Delete use.
 func (p *Pusher) URL() string { return p.redacted }
 
 // Add pushes the registry with POST: in the group, the metrics with the
@@ -223,8 +270,10 @@ func (p *Pusher) push(ctx context.Context, method string) error {
 		// from the group: push all or nothing.
 		return fmt.Errorf("push: collecting the metrics failed, nothing was pushed: %w", err)
 	}
-	if err := checkLabels(body, p.format, p.reserved); err != nil {
-		return err
+	if len(p.reserved) > 0 {
+		if err := checkLabels(body, p.format, p.reserved); err != nil {
+			return err
+		}
 	}
 	if p.gzip {
 		if body, err = p.compress(body); err != nil {

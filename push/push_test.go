@@ -31,8 +31,23 @@ func render(t *testing.T, reg *prom.Registry, f prom.Format) []byte {
 	return b
 }
 
+// addReplaceDelete calls p's Add, Replace and Delete and returns the three
+// requests gw saw.
+func addReplaceDelete(t *testing.T, p *Pusher, gw *fakeGateway) []request {
+	t.Helper()
+	for _, call := range []func(context.Context) error{p.Add, p.Replace, p.Delete} {
+		if err := call(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs := gw.requests()
+	if len(reqs) != 3 {
+		t.Fatalf("gateway saw %d requests, want 3", len(reqs))
+	}
+	return reqs
+}
+
 func TestRequests(t *testing.T) {
-	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
 		format prom.Format
@@ -62,15 +77,7 @@ func TestRequests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, call := range []func(context.Context) error{p.Add, p.Replace, p.Delete} {
-				if err := call(ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
-			reqs := gw.requests()
-			if len(reqs) != 3 {
-				t.Fatalf("gateway saw %d requests, want 3", len(reqs))
-			}
+			reqs := addReplaceDelete(t, p, gw)
 			want := render(t, reg, tc.format)
 			for i, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
 				r := reqs[i]
@@ -113,6 +120,34 @@ func TestRequests(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRequestsWithPath: with WithPath, each method goes to the path as it
+// is, with the gateway URL's query, and metrics may carry a job label, as
+// nothing in the URL sets one.
+func TestRequestsWithPath(t *testing.T) {
+	gw, srv := newFakeGateway(t)
+	reg := testRegistry(t)
+	prom.Must(prom.NewGauge("with_job", "A gauge with a job label.", prom.WithRegistry(reg))).
+		With(prom.Labels{"job": "backup", "instance": "db1"}).Set(1)
+	p, err := New(srv.URL+"/ignored?extra_label=env%3Dprod", "", WithRegistry(reg), WithPath("/api/v1/import/prometheus"), WithFormat(prom.FormatText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := addReplaceDelete(t, p, gw)
+	want := render(t, reg, prom.FormatText)
+	for i, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
+		r := reqs[i]
+		if r.Method != method || r.EscapedPath != "/api/v1/import/prometheus" || r.RawQuery != "extra_label=env%3Dprod" {
+			t.Errorf("request %d: %s %s?%s, want %s /api/v1/import/prometheus?extra_label=env%%3Dprod", i, r.Method, r.EscapedPath, r.RawQuery, method)
+		}
+		if method != http.MethodDelete && !bytes.Equal(r.Body, want) {
+			t.Errorf("%s: body differs from the registry's rendering:\n%s", method, r.Body)
+		}
+	}
+	if !bytes.Contains(reqs[0].Body, []byte(`with_job{job="backup",instance="db1"} 1`)) && !bytes.Contains(reqs[0].Body, []byte(`with_job{instance="db1",job="backup"} 1`)) {
+		t.Errorf("the job label was not pushed:\n%s", reqs[0].Body)
 	}
 }
 

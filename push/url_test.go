@@ -60,6 +60,25 @@ func TestURL(t *testing.T) {
 	}
 }
 
+// TestURLWithPath: WithPath replaces the gateway URL's path, as it is.
+func TestURLWithPath(t *testing.T) {
+	for _, tc := range []struct{ gateway, path, want string }{
+		{"http://vm:8428", "/api/v1/import/prometheus", "http://vm:8428/api/v1/import/prometheus"},
+		{"http://proxy/pgw/?extra_label=job%3Dbackup#frag", "/api/v1/import/prometheus",
+			"http://proxy/api/v1/import/prometheus?extra_label=job%3Dbackup"},
+		{"https://u:secret@gw", "/metrics/job/a%2Fb/x@base64/=", "https://u:xxxxx@gw/metrics/job/a%2Fb/x@base64/="},
+		{"http://gw", "/", "http://gw/"},
+	} {
+		p, err := New(tc.gateway, "", WithPath(tc.path))
+		if err != nil {
+			t.Fatalf("New(%q, WithPath(%q)): %v", tc.gateway, tc.path, err)
+		}
+		if got := p.URL(); got != tc.want {
+			t.Errorf("New(%q, WithPath(%q)).URL() = %s, want %s", tc.gateway, tc.path, got, tc.want)
+		}
+	}
+}
+
 func TestURLRedactsPassword(t *testing.T) {
 	p, err := New("http://user:secret@pgw:9091", "j")
 	if err != nil {
@@ -98,6 +117,13 @@ func TestNewErrors(t *testing.T) {
 		{"OpenMetrics", "http://pgw", "j", []Option{WithFormat(prom.FormatOpenMetrics)}, nil, "reads only protobuf and text"},
 		{"header name", "http://pgw", "j", []Option{WithHeader("X Bad", "v")}, nil, `header name "X Bad"`},
 		{"header value", "http://pgw", "j", []Option{WithHeader("X-Token", "a\r\nInjected: 1")}, nil, "control character"},
+		{"relative path", "http://pgw", "", []Option{WithPath("api/v1/import")}, nil, `WithPath("api/v1/import"): the path must begin with /`},
+		{"empty path", "http://pgw", "", []Option{WithPath("")}, nil, "must begin with /"},
+		{"path with a query", "http://pgw", "", []Option{WithPath("/import?x=1")}, nil, "no query"},
+		{"bad escape in path", "http://pgw", "", []Option{WithPath("/a%zz")}, nil, `WithPath("/a%zz")`},
+		{"path and a job", "http://pgw", "j", []Option{WithPath("/import")}, nil, `job "j": WithPath sends no job`},
+		{"path and grouping", "http://pgw", "", []Option{WithPath("/import"), WithGrouping(prom.Labels{"instance": "a"})}, ErrInvalidGrouping, "WithPath sends no grouping key"},
+		{"path and OpenMetrics", "http://pgw", "", []Option{WithPath("/import"), WithFormat(prom.FormatOpenMetrics)}, nil, "reads only protobuf and text"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := New(tc.gateway, tc.job, tc.opts...)
