@@ -45,10 +45,37 @@ type Observer interface {
 //	}
 //
 // The clock is monotonic. The returned function observes each time it is
-// called; call it once.
+// called; call it once. With a nil o (or a nil series in it) it observes
+// nothing, as client_golang's timer does, rather than panic as the timed
+// function ends.
 func Time(o Observer) (stop func()) {
 	start := time.Now()
-	return func() { o.Observe(time.Since(start).Seconds()) }
+	return func() { observe(o, time.Since(start).Seconds()) }
+}
+
+// observe is o.Observe(v), and nothing for a nil o or a nil series in it.
+func observe(o Observer, v float64) {
+	switch s := o.(type) {
+	case nil:
+	case *HistogramSeries:
+		if s != nil {
+			s.Observe(v)
+		}
+	case *SummarySeries:
+		if s != nil {
+			s.Observe(v)
+		}
+	case *Histogram:
+		if s != nil {
+			s.Observe(v)
+		}
+	case *Summary:
+		if s != nil {
+			s.Observe(v)
+		}
+	default:
+		o.Observe(v)
+	}
 }
 
 // TimeFunc calls fn, observes the seconds it took into o, whether fn
@@ -76,7 +103,12 @@ func TimeFuncContext(ctx context.Context, o Observer, fn func(context.Context) e
 //	}
 //
 // Call the returned function once.
+//
+// With a nil g it counts nothing.
 func InProgress(g *GaugeSeries) (done func()) {
+	if g == nil {
+		return func() {}
+	}
 	g.Inc()
 	return g.Dec
 }
@@ -132,13 +164,18 @@ func CountIf(match func(error) bool) CountOption {
 // deferred call runs, after the return statement has set it. The returned
 // function must be deferred directly: called in any other way it cannot
 // see a panic. runtime.Goexit (t.FailNow, say) is not counted.
+//
+// With a nil c it counts nothing, and with a nil err only panics; either
+// way a panic goes on up the stack.
 func CountError(c *CounterSeries, err *error, opts ...CountOption) (done func()) {
 	return func() {
 		if p := recover(); p != nil {
-			c.Inc()
+			if c != nil {
+				c.Inc()
+			}
 			panic(p)
 		}
-		if *err != nil {
+		if err != nil && *err != nil && c != nil {
 			countError(c, *err, opts)
 		}
 	}

@@ -313,6 +313,57 @@ func returnsErrCtx(context.Context) error { return errBoom }
 
 // TestInstrumentAllocs holds the instrumentation to its allocation budget:
 // none, in the defer forms and in the wrappers.
+// TestInstrumentNil: a nil metric or series given to a helper (a field not
+// yet set, say) makes it do nothing, instead of panicking when the timed
+// function ends or fails; the function still runs, its error comes back
+// and its panic goes on.
+func TestInstrumentNil(t *testing.T) {
+	var (
+		nilHist    *HistogramSeries
+		nilSummary *Summary
+		nilGauge   *GaugeSeries
+		nilCounter *CounterSeries
+	)
+	c := Must(NewCounter("nil_failures_total", "h", WithRegistry(nil))).With(nil)
+	for _, tc := range []struct {
+		name     string
+		call     func() error
+		want     error // the error the call returns
+		panicked bool  // whether the call panics (with errBoom)
+		counted  float64
+	}{
+		{"Time(nil)", func() error { defer Time(nil)(); return nil }, nil, false, 0},
+		{"Time(nil series)", func() error { defer Time(nilHist)(); return nil }, nil, false, 0},
+		{"Time(nil summary)", func() error { defer Time(nilSummary)(); return nil }, nil, false, 0},
+		{"TimeFunc(nil series) failing", func() error { return TimeFunc(nilHist, func() error { return errBoom }) }, errBoom, false, 0},
+		{"InProgress(nil)", func() error { defer InProgress(nilGauge)(); return nil }, nil, false, 0},
+		{"InProgressFunc(nil) panicking", func() error { return InProgressFunc(nilGauge, func() error { panic(errBoom) }) }, nil, true, 0},
+		{"CountErrors(nil) failing", func() error { return CountErrors(nilCounter, func() error { return errBoom }) }, errBoom, false, 0},
+		{"CountErrors(nil) panicking", func() error { return CountErrors(nilCounter, func() error { panic(errBoom) }) }, nil, true, 0},
+		{"CountError(c, nil) failing", func() error { defer CountError(c, nil)(); return errBoom }, errBoom, false, 0},
+		{"CountError(c, nil) panicking", func() error { defer CountError(c, nil)(); panic(errBoom) }, nil, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := c.Value()
+			var err error
+			p := func() (p any) {
+				defer func() { p = recover() }()
+				err = tc.call()
+				return nil
+			}()
+			if tc.panicked != (p == errBoom) || !tc.panicked && p != nil {
+				t.Fatalf("panicked with %v; want a panic with errBoom: %v", p, tc.panicked)
+			}
+			if err != tc.want {
+				t.Errorf("error %v, want %v", err, tc.want)
+			}
+			if got := c.Value() - before; got != tc.counted {
+				t.Errorf("counted %v, want %v", got, tc.counted)
+			}
+		})
+	}
+}
+
 func TestInstrumentAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts need a normal run")
