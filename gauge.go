@@ -2,6 +2,7 @@ package prom
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"math"
 	"sync"
@@ -318,6 +319,9 @@ func NewGaugeFunc(name, help string, fn func() float64, opts ...Option) (*GaugeF
 	}
 	if len(o.labelNames) > 0 {
 		return nil, errorf(ErrInvalidLabels, "gauge function %q takes constant labels only, not label names %v", name, o.labelNames)
+	}
+	if o.maxSeriesSet || o.expirySet {
+		return nil, fmt.Errorf("prom: metric %q: WithMaxSeries and WithIdleExpiry apply to metrics with labelled series, not to a gauge function", name)
 	}
 	if fn == nil {
 		return nil, errorf(ErrInvalidLabels, "gauge function %q: the function is nil", name)

@@ -82,8 +82,19 @@ func TestGaugeFunc(t *testing.T) {
 	if _, err := NewGaugeFunc("f", "h", nil, WithRegistry(nil)); err == nil {
 		t.Error("nil function accepted")
 	}
-	if _, err := NewGaugeFunc("f", "h", func() float64 { return 0 }, WithRegistry(nil), WithLabelNames("a")); err == nil {
-		t.Error("label names accepted on a gauge function")
+	for _, o := range []struct {
+		name, want string
+		opt        Option
+	}{
+		{"WithLabelNames", "not label names", WithLabelNames("a")},
+		{"WithMaxSeries", "WithMaxSeries and WithIdleExpiry apply to metrics with labelled series", WithMaxSeries(2)},
+		{"WithIdleExpiry", "not to a gauge function", WithIdleExpiry(time.Minute)},
+		{"WithBuckets", "WithBuckets applies to histograms", WithBuckets(1)},
+		{"WithObjectives", "apply to summaries", WithObjectives(Objective{0.5, 0.05})},
+	} {
+		if _, err := NewGaugeFunc("f", "h", func() float64 { return 0 }, WithRegistry(nil), o.opt); err == nil || !strings.Contains(err.Error(), o.want) {
+			t.Errorf("NewGaugeFunc with %s: error %v; want one that says %q", o.name, err, o.want)
+		}
 	}
 }
 
