@@ -280,7 +280,7 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 		return p, nil
 	}
 	f.sweep()
-	if limit := f.seriesLimit(); limit > 0 && f.tab.Load().count >= limit {
+	if limit := f.seriesLimit(); limit > 0 && len(k.values) > 0 && f.tab.Load().count >= limit {
 		f.overflowed.Add(1)
 		return f.overflowSeries(), nil
 	}

@@ -39,6 +39,56 @@ func TestMaxSeries(t *testing.T) {
 		`req_total{app="x",prom_overflow="true"} 1`)
 }
 
+// TestMaxSeriesUnlabelled: the unlabelled series is made even when the
+// metric is full, whichever way it is reached, and new label sets still
+// overflow.
+func TestMaxSeriesUnlabelled(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		use  func(c *Counter)
+	}{
+		{"Inc", func(c *Counter) { c.Inc() }},
+		{"Add", func(c *Counter) { c.Add(1) }},
+		{"With(nil)", func(c *Counter) { c.With(nil).Inc() }},
+		{"With(Labels{})", func(c *Counter) { c.With(Labels{}).Inc() }},
+		{"WithValues()", func(c *Counter) { c.WithValues().Inc() }},
+		{"after Reset", func(c *Counter) { c.Inc(); c.Reset(); fill(c); c.Inc() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry()
+			c := Must(NewCounter("u_total", "h", WithRegistry(reg), WithMaxSeries(2)))
+			fill(c)
+			tc.use(c)
+			c.With(Labels{"k": "c"}).Inc() // past the limit
+			wantSamples(t, reg,
+				`prom_rejected_updates_total{metric="u_total",reason="series_limit"} 1`,
+				`u_total{k="a"} 1`,
+				`u_total{k="b"} 1`,
+				`u_total 1`,
+				`u_total{prom_overflow="true"} 1`)
+		})
+	}
+	reg := NewRegistry()
+	g := Must(NewGauge("g", "h", WithRegistry(reg), WithMaxSeries(1)))
+	g.With(Labels{"k": "a"}).Set(1)
+	g.Set(5)
+	h := Must(NewHistogram("h", "h", WithRegistry(reg), WithMaxSeries(1), WithBuckets(1)))
+	h.With(Labels{"k": "a"}).Observe(1)
+	h.Observe(2)
+	if v, ok := g.Get(nil); !ok || v != 5 {
+		t.Errorf("gauge: the unlabelled series = %v, %v; want 5", v, ok)
+	}
+	if v, ok := h.Get(nil); !ok || v.Count != 1 || v.Sum != 2 {
+		t.Errorf("histogram: the unlabelled series = %+v, %v; want one observation of 2", v, ok)
+	}
+}
+
+// fill makes two labelled series of c, k="a" and k="b".
+func fill(c *Counter) {
+	c.With(Labels{"k": "a"}).Inc()
+	c.With(Labels{"k": "b"}).Inc()
+}
+
 func TestRegistryMaxSeries(t *testing.T) {
 	reg := NewRegistry()
 	reg.SetMaxSeries(1)

@@ -59,7 +59,9 @@ func WithRegistry(r *Registry) Option {
 // overflow series, labelled [OverflowLabel]="true", and are counted in the
 // registry's prom_rejected_updates_total (reason series_limit), so memory
 // stays bounded and nothing is lost silently. Deleting series makes room
-// again. A negative n means no limit, even where the registry sets a
+// again. The unlabelled series (which Inc, Set or Observe on the metric
+// itself update) is made even past n, as the limit bounds label sets and
+// it has none; it counts among the n. A negative n means no limit, even where the registry sets a
 // default ([Registry.SetMaxSeries]); 0 means the registry's default.
 func WithMaxSeries(n int) Option {
 	return func(o *options) { o.maxSeries, o.maxSeriesSet = n, true }
