@@ -14,7 +14,12 @@
 //
 // The metrics, their labels and the options are those of httpmetrics.
 // Requests that gin matches to no route (404, and 405 with
-// HandleMethodNotAllowed) have the route httpmetrics.Unmatched.
+// HandleMethodNotAllowed) have the route httpmetrics.Unmatched. The status
+// code recorded is the final one sent: an informational 1xx sent before it
+// (103 Early Hints) is not recorded, as in httpmetrics. gin writes its own
+// body for those 404 and 405 responses ("404 page not found") after the
+// middleware has returned, so with httpmetrics.WithSizes their response
+// size is recorded as 0.
 //
 // # Redirects are not recorded
 //
@@ -81,8 +86,15 @@ func Middleware(mw *httpmetrics.Middleware) gin.HandlerFunc {
 			// gin sends the status it holds once the handlers return,
 			// even when they wrote nothing; after a panic only what was
 			// written went out.
+			code := w.Status()
+			if code < 200 && code != http.StatusSwitchingProtocols {
+				// An informational status (103 Early Hints): gin sends
+				// it as it is and ignores the codes set after it (even
+				// gin.Recovery's 500), and net/http then sends 200.
+				code = http.StatusOK
+			}
 			if !panicked || w.Written() {
-				o.Code = w.Status()
+				o.Code = code
 			}
 			if n := w.Size(); n > 0 {
 				o.ResponseSize = int64(n)

@@ -111,6 +111,37 @@ func TestGin(t *testing.T) {
 	}
 }
 
+// TestGinInformational: a 103 Early Hints sent before the response is not
+// recorded as its status code; gin then sends 200, whatever code the
+// handler sets after it.
+func TestGinInformational(t *testing.T) {
+	reg := prom.NewRegistry()
+	r := newEngine(t, reg, true)
+	hints := func(c *gin.Context) {
+		c.Header("Link", "</style.css>; rel=preload; as=style")
+		c.Writer.WriteHeader(http.StatusEarlyHints)
+		c.Writer.WriteHeaderNow()
+	}
+	r.GET("/early/string", func(c *gin.Context) { hints(c); c.String(http.StatusCreated, "x") })
+	r.GET("/early/nothing", func(c *gin.Context) { hints(c) })
+	r.GET("/early/boom", func(c *gin.Context) { hints(c); panic("boom") })
+	s := adaptertest.Serve(t, r)
+	for _, c := range []struct {
+		path string
+		code int
+	}{
+		{"/early/string", 200},
+		{"/early/nothing", 200},
+		{"/early/boom", 200}, // gin.Recovery cannot set its 500 after the 103
+	} {
+		if got := adaptertest.Do(t, s, "GET", c.path); got != c.code {
+			t.Errorf("GET %s: status %d, want %d", c.path, got, c.code)
+		}
+		adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": c.path, "code": strconv.Itoa(c.code)}, 1)
+		adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": c.path, "code": "103"}, 0)
+	}
+}
+
 func TestGinSizesAndGrouping(t *testing.T) {
 	reg := prom.NewRegistry()
 	adaptertest.SizesAndGrouping(t, adaptertest.Serve(t, newEngine(t, reg, true, httpmetrics.WithSizes(), httpmetrics.WithGroupedStatusCodes())), reg, "/users/:user_id")
