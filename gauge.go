@@ -86,10 +86,10 @@ func (g *Gauge) pend(p *GaugeSeries) {
 }
 
 // promote registers the pending unlabelled series if it has been updated.
-// Where the family refuses it (label names are declared, or the series
-// limit is reached) the refusal is counted as for any unlabelled update,
-// once per promote, and its value moves to where the family sends such
-// updates (the overflow series, or nowhere); the series stays pending.
+// Where the family refuses it (label names are declared) the refusal is
+// counted as for any unlabelled update, once per promote, and its value
+// goes where the family sends such updates (nowhere); the series stays
+// pending.
 func (g *Gauge) promote() {
 	g.pmu.Lock()
 	g.promoteLocked()
@@ -110,7 +110,7 @@ func (g *Gauge) register(p *GaugeSeries) (*GaugeSeries, error) {
 	got, err := g.f.unlabelled()
 	if got != p {
 		// Only a value set on p moves: asking for the series sets
-		// nothing on the overflow series it gets instead.
+		// nothing on the series it gets instead.
 		if b := p.bits.Swap(gaugeUnset); b != gaugeUnset {
 			got.bits.Store(b)
 		}

@@ -219,8 +219,7 @@ func TestGaugeUnlabelledCreationOrder(t *testing.T) {
 
 // TestGaugeUnlabelledRefusedCountedAtOnce: refused unlabelled updates of a
 // gauge with declared names are counted by the scrape that first follows
-// them (the count came one scrape late), once per scrape that finds them,
-// and so for a gauge refused by its series limit.
+// them (the count came one scrape late), once per scrape that finds them.
 func TestGaugeUnlabelledRefusedCountedAtOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -228,14 +227,12 @@ func TestGaugeUnlabelledRefusedCountedAtOnce(t *testing.T) {
 		reason string
 	}{
 		{"declared names", []Option{WithLabelNames("a")}, "invalid_labels"},
-		{"series limit", []Option{WithMaxSeries(1)}, "series_limit"},
+		// A series limit never refuses the unlabelled series
+		// (TestMaxSeriesUnlabelled).
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := NewRegistry()
 			g := Must(NewGauge("dg", "h", append(tc.opts, WithRegistry(reg))...))
-			if tc.reason == "series_limit" {
-				g.With(Labels{"a": "1"}).Set(1) // takes the one series
-			}
 			line := func(n int) string {
 				return fmt.Sprintf(`prom_rejected_updates_total{metric="dg",reason=%q} %d`, tc.reason, n)
 			}

@@ -107,11 +107,14 @@ func TimeFuncContext(ctx context.Context, o Observer, fn func(context.Context) e
 // With a nil g it counts nothing.
 func InProgress(g *GaugeSeries) (done func()) {
 	if g == nil {
-		return func() {}
+		return nothing
 	}
 	g.Inc()
 	return g.Dec
 }
+
+// nothing is InProgress's done for a nil gauge.
+func nothing() {}
 
 // InProgressFunc adds 1 to g while fn runs, and returns fn's error. The
 // gauge goes down again when fn returns or panics.

@@ -305,8 +305,8 @@ func TestEmptyLabelValueIsNoLabel(t *testing.T) {
 // TestEmptyLabelValueEntryPoints: each way to a series by label map reads
 // an empty value as no label, however the family got there: through the
 // lookup hint of the latest label names, through Get before any other
-// lookup, and on a gauge at its series limit, where asking for the
-// unlabelled series leaves the overflow series' value alone.
+// lookup, and on a gauge at its series limit, which makes the unlabelled
+// series past the limit and leaves the overflow series' value alone.
 func TestEmptyLabelValueEntryPoints(t *testing.T) {
 	t.Run("hint", func(t *testing.T) {
 		c := Must(NewCounter("c_total", "h", WithRegistry(nil)))
@@ -329,14 +329,14 @@ func TestEmptyLabelValueEntryPoints(t *testing.T) {
 		g := Must(NewGauge("g", "h", WithRegistry(reg), WithMaxSeries(1)))
 		g.With(Labels{"a": "1"}).Set(1)
 		g.With(Labels{"a": "2"}).Set(5) // to the overflow series
-		g.With(Labels{"k": ""})         // asks for the unlabelled series: the overflow one
-		g.With(nil)
-		if out := text(t, reg); !strings.Contains(out, `g{prom_overflow="true"} 5`+"\n") {
-			t.Errorf("the overflow series lost its value:\n%s", out)
+		g.With(Labels{"k": ""}).Set(6)  // the unlabelled series, made past the limit
+		g.With(nil).Add(1)
+		if out := text(t, reg); !strings.Contains(out, `g{prom_overflow="true"} 5`+"\n") || !strings.Contains(out, "g 7\n") {
+			t.Errorf("want the overflow series at 5 and the unlabelled one at 7:\n%s", out)
 		}
-		g.Set(7) // a value set on the unlabelled series does move there
-		if out := text(t, reg); !strings.Contains(out, `g{prom_overflow="true"} 7`+"\n") {
-			t.Errorf("the unlabelled update did not reach the overflow series:\n%s", out)
+		g.Set(8)
+		if v, ok := g.Get(Labels{"k": ""}); !ok || v != 8 {
+			t.Errorf(`Get({k=""}) = %v, %v; want 8, true`, v, ok)
 		}
 	})
 }

@@ -112,9 +112,9 @@ func TestRegistryMaxSeries(t *testing.T) {
 	if count("g") != 2 || count("u") != 4 || count("o") != 4 {
 		t.Errorf("series: g %d (want 1 + overflow), u %d (want 4), o %d (want 3 + overflow)", count("g"), count("u"), count("o"))
 	}
-	g.Set(5) // the unlabelled series is a new label set too: overflow
-	if v, _ := g.Get(nil); v != 0 {
-		t.Errorf("unlabelled series exists past the limit: %v", v)
+	g.Set(5) // the unlabelled series is made past the limit too
+	if v, ok := g.Get(nil); !ok || v != 5 {
+		t.Errorf("the unlabelled series = %v, %v; want 5, true", v, ok)
 	}
 }
 
