@@ -791,27 +791,49 @@ func (f *family[T, PT]) describe() []string { return sampleNames(f.name, f.typ) 
 // samples there too. Two families whose lists meet would render clashing
 // names in OpenMetrics, which Prometheus asks for first.
 func sampleNames(n string, typ expo.Type) []string {
-	switch typ {
-	case expo.Counter:
+	if typ == expo.Counter {
 		return counterNames(n)
-	case expo.Histogram:
-		return []string{n, n + "_bucket", n + "_count", n + "_sum", n + "_created"}
-	case expo.Summary:
-		return []string{n, n + "_count", n + "_sum", n + "_created"}
 	}
-	return []string{n}
+	base, suffixes := sampleSuffixes(n, typ)
+	names := make([]string, len(suffixes))
+	for i, s := range suffixes {
+		names[i] = base + s
+	}
+	return names
 }
 
-// textSampleNames lists the names a family n of type typ produces in the
-// text format, n first.
-func textSampleNames(n string, typ expo.Type) []string {
+// sampleSuffixes returns the names sampleNames lists as one base and the
+// suffixes that follow it, so that a scrape can look them up without
+// building them: a counter's base is its name without _total.
+func sampleSuffixes(n string, typ expo.Type) (base string, suffixes []string) {
+	switch typ {
+	case expo.Counter:
+		return strings.TrimSuffix(n, "_total"), counterSuffixes
+	case expo.Histogram:
+		return n, histogramSuffixes
+	case expo.Summary:
+		return n, summarySuffixes
+	}
+	return n, plainSuffixes
+}
+
+var (
+	counterSuffixes   = []string{"", "_total", "_created"}
+	histogramSuffixes = []string{"", "_bucket", "_count", "_sum", "_created"}
+	summarySuffixes   = []string{"", "_count", "_sum", "_created"}
+	plainSuffixes     = []string{""}
+)
+
+// textSuffixes returns the suffixes of the samples that a family of type
+// typ adds to its name in the text format.
+func textSuffixes(typ expo.Type) []string {
 	switch typ {
 	case expo.Histogram:
-		return []string{n, n + "_bucket", n + "_count", n + "_sum"}
+		return histogramSuffixes[1:4] // _bucket, _count, _sum
 	case expo.Summary:
-		return []string{n, n + "_count", n + "_sum"}
+		return summarySuffixes[1:3] // _count, _sum
 	}
-	return []string{n}
+	return nil
 }
 
 // counterNames is describe for a counter named n.

@@ -55,27 +55,27 @@ func Time(o Observer) (stop func()) {
 
 // observe is o.Observe(v), and nothing for a nil o or a nil series in it.
 func observe(o Observer, v float64) {
-	switch s := o.(type) {
-	case nil:
-	case *HistogramSeries:
-		if s != nil {
-			s.Observe(v)
-		}
-	case *SummarySeries:
-		if s != nil {
-			s.Observe(v)
-		}
-	case *Histogram:
-		if s != nil {
-			s.Observe(v)
-		}
-	case *Summary:
-		if s != nil {
-			s.Observe(v)
-		}
-	default:
+	if !isNil(o) {
 		o.Observe(v)
 	}
+}
+
+// isNil reports whether o is nil or holds a nil pointer to one of prom's
+// observers.
+func isNil(o Observer) bool {
+	switch s := o.(type) {
+	case nil:
+		return true
+	case *HistogramSeries:
+		return s == nil
+	case *SummarySeries:
+		return s == nil
+	case *Histogram:
+		return s == nil
+	case *Summary:
+		return s == nil
+	}
+	return false
 }
 
 // TimeFunc calls fn, observes the seconds it took into o, whether fn

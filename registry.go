@@ -331,31 +331,17 @@ func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error) []*wri
 	if len(custom) == 0 {
 		return custom
 	}
-	writtenBy := map[string]string{} // text sample name -> written family
 	kept := custom[:0]
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	var buf [128]byte
 	for _, cf := range custom {
-		owner, name := "", ""
-		for _, n := range sampleNames(cf.name, cf.typ) {
-			if c, ok := r.byName[n]; ok {
-				if _, metric := c.(familyBase); metric {
-					owner, name = primaryName(c), n
-					break
-				}
-			}
-		}
-		texts := textSampleNames(cf.name, cf.typ)
-		for _, n := range texts {
-			if w, ok := writtenBy[n]; ok && owner == "" {
-				owner, name = w, n
-			}
+		owner, name := r.metricProducing(cf, buf[:0])
+		if owner == "" {
+			owner, name = writtenProducing(kept, cf)
 		}
 		switch {
 		case owner == "":
-			for _, n := range texts {
-				writtenBy[n] = cf.name
-			}
 			kept = append(kept, cf)
 		case owner == cf.name:
 			*errs = append(*errs, fmt.Errorf("prom: metric %q was collected twice; the second one is left out", cf.name))
@@ -364,6 +350,44 @@ func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error) []*wri
 		}
 	}
 	return kept
+}
+
+// metricProducing returns a registered metric that produces, in some
+// format, one of the names that the written family cf produces, and that
+// name; "" for none. It builds each name in buf, which a map lookup reads
+// without allocating. r.mu is held.
+func (r *Registry) metricProducing(cf *writtenFamily, buf []byte) (owner, name string) {
+	base, suffixes := sampleSuffixes(cf.name, cf.typ)
+	for _, s := range suffixes {
+		buf = append(append(buf[:0], base...), s...)
+		if c, ok := r.byName[string(buf)]; ok {
+			if _, metric := c.(familyBase); metric {
+				return primaryName(c), string(buf)
+			}
+		}
+	}
+	return "", ""
+}
+
+// writtenProducing returns the family of kept (written families, in name
+// order, all before cf) that produces cf's name in the text format, such
+// as a histogram x for a cf named x_count, and that name; "" for none.
+// Among written families, only such a pair shares a text name: a family's
+// suffixed names cannot equal another's (no suffix ends another), and a
+// family whose name another's produces sorts after it, so its own turn
+// finds the clash.
+func writtenProducing(kept []*writtenFamily, cf *writtenFamily) (owner, name string) {
+	for _, s := range textSuffixes(expo.Histogram) {
+		base, ok := strings.CutSuffix(cf.name, s)
+		if !ok {
+			continue
+		}
+		i, found := slices.BinarySearchFunc(kept, base, func(f *writtenFamily, n string) int { return strings.Compare(f.name, n) })
+		if found && slices.Contains(textSuffixes(kept[i].typ), s) {
+			return base, cf.name
+		}
+	}
+	return "", ""
 }
 
 // wanted reports whether a custom collector may write one of the families

@@ -407,6 +407,32 @@ func checkOpenMetricsNames(t *testing.T, body string) (families, samples int) {
 	return len(seen), len(owner)
 }
 
+// TestClashCheckAllocs: the scrape's check of written families allocates
+// nothing when nothing clashes, as in every scrape of a sound registry.
+func TestClashCheckAllocs(t *testing.T) {
+	reg := NewRegistry()
+	Must(NewHistogram("hist", "h", WithRegistry(reg))).Observe(1)
+	Must(NewCounter("c_total", "h", WithRegistry(reg))).Inc()
+	w := newMetricWriter()
+	w.Histogram("written", "h", HistogramValue{Count: 1, Sum: 1, Buckets: []Bucket{{1, 1}}}, nil)
+	w.Counter("written_ops_total", "h", 1, nil)
+	w.Gauge("hist_total", "h", 1, nil) // near names, no clash
+	w.Summary("written_s", "h", SummaryValue{Count: 1}, nil)
+	w.Gauge("written_s_total", "h", 1, nil)
+	families := w.sorted()
+	var errs []error
+	if kept := reg.withoutClashes(slices.Clone(families), &errs); len(kept) != len(families) || len(errs) != 0 {
+		t.Fatalf("kept %d of %d, errors %v", len(kept), len(families), errs)
+	}
+	buf := make([]*writtenFamily, len(families))
+	if n := testing.AllocsPerRun(100, func() {
+		copy(buf, families)
+		reg.withoutClashes(buf, &errs)
+	}); n != 0 {
+		t.Errorf("%v allocations per check; want 0", n)
+	}
+}
+
 // TestCollectedNameClashes: a custom collector may write families it did
 // not describe, which Register could not check. One whose names (in any
 // format) meet those of a registered metric, or of a family written before
