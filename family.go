@@ -426,6 +426,7 @@ func (f *family[T, PT]) remove(k *labelKey) bool {
 		f.plain.Store(nil)
 		f.setInlineGone()
 	}
+	f.removals.Add(1)
 	return true
 }
 
@@ -438,6 +439,7 @@ func (f *family[T, PT]) reset() {
 	f.overflow = nil
 	f.plain.Store(nil)
 	f.setInlineGone()
+	f.removals.Add(1)
 }
 
 // setInlineGone marks the inline series as no longer the unlabelled one,
@@ -486,6 +488,7 @@ func (f *family[T, PT]) sweep() {
 		f.order = keep // a new slice: snapshots may still read the old one
 		f.rebuild(len(keep), nil)
 		f.expired.Add(uint64(n))
+		f.removals.Add(1)
 	}
 }
 
@@ -752,6 +755,10 @@ type familyMeta struct {
 	rejectedExemplars atomic.Uint64 // exemplars refused for invalid labels
 	overflowed        atomic.Uint64 // new label sets sent to the overflow series
 	expired           atomic.Uint64 // series removed after idling past the expiry
+	// removals counts the removals of series (Delete, Reset, expiry),
+	// each counted after the series is gone from the table: see
+	// internal/bound.
+	removals atomic.Uint64
 	// prepare, when set, is what a scrape runs first, before it writes the
 	// registry's own counters, so that their counts are current: a family
 	// with an idle expiry removes idle series, a gauge registers (or

@@ -76,8 +76,21 @@ func muxRoute(r *http.Request, code int) string {
 	if muxRedirect(r, p, code) {
 		return ""
 	}
-	if i := strings.IndexAny(p, " \t"); i >= 0 {
-		p = strings.TrimLeft(p[i+1:], " \t")
+	return withoutMethod(p)
+}
+
+// withoutMethod returns pattern p without its method, if it has one. It
+// is what strings.IndexAny and strings.TrimLeft with " \t" do, without
+// their set of bytes built at every call: a pattern starting with a slash
+// (most of those without a method) returns at once.
+func withoutMethod(p string) string {
+	for i := 0; i < len(p) && p[i] != '/'; i++ {
+		if p[i] != ' ' && p[i] != '\t' {
+			continue
+		}
+		for i++; i < len(p) && (p[i] == ' ' || p[i] == '\t'); i++ {
+		}
+		return p[i:]
 	}
 	return p
 }

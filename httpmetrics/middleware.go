@@ -22,6 +22,7 @@ type Middleware struct {
 	exact    []string
 	prefixes []string
 	route    func(*http.Request) string
+	cache    *seriesCache
 }
 
 // New creates the metrics in the registry (see [WithRegistry]) and returns
@@ -50,6 +51,7 @@ func New(opts ...Option) (*Middleware, error) {
 		exact:    c.exact,
 		prefixes: c.prefixes,
 		route:    c.route,
+		cache:    newSeriesCache(m),
 	}
 	if c.metricsPath != "" {
 		mw.exact = append(mw.exact[:len(mw.exact):len(mw.exact)], c.metricsPath)
@@ -170,7 +172,7 @@ func (mw *Middleware) excluded(path string) bool {
 
 // state is what a request's recording keeps between begin and end.
 type state struct {
-	start   time.Time
+	start   time.Duration // on the monotonic clock; see monotonic
 	method  string
 	reqSize int64         // Content-Length, or -1
 	body    *countingBody // counts the body when its length is unknown
@@ -179,7 +181,7 @@ type state struct {
 // begin starts recording r: the in-flight gauge goes up.
 func (mw *Middleware) begin(r *http.Request) state {
 	mw.m.inFlight.Inc()
-	s := state{start: time.Now(), method: mw.method(r.Method), reqSize: r.ContentLength}
+	s := state{start: monotonic(), method: mw.method(r.Method), reqSize: r.ContentLength}
 	if mw.m.reqSize != nil && s.reqSize < 0 && r.Body != nil && r.Body != http.NoBody {
 		s.body = &countingBody{ReadCloser: r.Body}
 		r.Body = s.body
@@ -195,12 +197,8 @@ func (mw *Middleware) end(s *state, o Observation, panicked bool) {
 	if route == "" {
 		route = Unmatched
 	}
-	m.requests.WithValues(s.method, route).Inc()
 	if panicked {
 		m.panics.WithValues(s.method, route).Inc()
-	}
-	if o.Hijacked {
-		return
 	}
 	code := o.Code
 	if code == 0 {
@@ -209,19 +207,57 @@ func (mw *Middleware) end(s *state, o Observation, panicked bool) {
 			code = http.StatusInternalServerError
 		}
 	}
-	m.responses.WithValues(s.method, route, mw.code(code)).Inc()
-	m.duration.WithValues(s.method, route).Observe(time.Since(s.start).Seconds())
-	if m.reqSize != nil {
+	key := mw.codeKey(code, o.Hijacked)
+	n := mw.cache.removalCount()
+	rs := mw.cache.find(s.method, route, key, n)
+	if rs == nil {
+		found := mw.lookup(s.method, route, code, key)
+		mw.cache.add(m, found, n)
+		rs = &found
+	}
+	rs.requests.Inc()
+	if o.Hijacked {
+		return
+	}
+	rs.responses.Inc()
+	rs.duration.Observe((monotonic() - s.start).Seconds())
+	if rs.reqSize != nil {
 		size := s.reqSize
 		if s.body != nil {
 			size = s.body.n.Load()
 		}
 		if size >= 0 {
-			m.reqSize.WithValues(s.method, route).Observe(float64(size))
+			rs.reqSize.Observe(float64(size))
 		}
-		m.respSize.WithValues(s.method, route).Observe(float64(o.ResponseSize))
+		rs.respSize.Observe(float64(o.ResponseSize))
 	}
 }
+
+// lookup finds the series that a request of method, route and code (whose
+// key is key: see codeKey) updates, creating them if needed.
+func (mw *Middleware) lookup(method, route string, code, key int) routeSeries {
+	m := mw.m
+	rs := routeSeries{method: method, route: route, code: key, requests: m.requests.WithValues(method, route)}
+	if key < 0 {
+		return rs // hijacked: no response
+	}
+	rs.responses = m.responses.WithValues(method, route, mw.code(code))
+	rs.duration = m.duration.WithValues(method, route)
+	if m.reqSize != nil {
+		rs.reqSize = m.reqSize.WithValues(method, route)
+		rs.respSize = m.respSize.WithValues(method, route)
+	}
+	return rs
+}
+
+// epoch is the start of the monotonic clock that [monotonic] reads.
+var epoch = time.Now()
+
+// monotonic returns the time on the monotonic clock: since epoch. It reads
+// one clock where time.Now reads two (the wall clock too), which a
+// request's duration does not need: on the virtual machines measured, each
+// read costs 20-30 ns.
+func monotonic() time.Duration { return time.Since(epoch) }
 
 // countingBody counts the bytes read from a request body of unknown length.
 type countingBody struct {

@@ -39,6 +39,32 @@ func usersMux() *http.ServeMux {
 	return mux
 }
 
+// TestRoutePatternForms checks the route recorded for every form of a
+// ServeMux pattern: with and without a method, the method followed by
+// several spaces or tabs, with a host.
+func TestRoutePatternForms(t *testing.T) {
+	tests := []struct{ pattern, path, route string }{
+		{"GET /a/{id}", "/a/1", "/a/{id}"},
+		{"GET\t/b", "/b", "/b"},
+		{"GET  \t /c/{x...}", "/c/1/2", "/c/{x...}"},
+		{"/d/", "/d/e", "/d/"},
+		{"/{$}", "/", "/{$}"},
+		{"example.com/e/{id}", "/e/1", "example.com/e/{id}"},
+		{"GET example.com/f", "/f", "example.com/f"},
+	}
+	mw, reg := newMiddleware(t)
+	mux := http.NewServeMux()
+	for _, tt := range tests {
+		mux.HandleFunc(tt.pattern, func(http.ResponseWriter, *http.Request) {})
+	}
+	h := mw.Wrap(mux)
+	for _, tt := range tests {
+		r := httptest.NewRequest(http.MethodGet, "http://example.com"+tt.path, nil)
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		wantValue(t, fmt.Sprintf("requests for pattern %q", tt.pattern), requests(t, reg, "GET", tt.route), 1)
+	}
+}
+
 func TestRouteTemplate(t *testing.T) {
 	mw, reg := newMiddleware(t)
 	s := serve(t, mw.Wrap(usersMux()))

@@ -1,0 +1,185 @@
+package httpmetrics
+
+import (
+	"hash/maphash"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/promgo/prom"
+	"github.com/promgo/prom/internal/bound"
+)
+
+// routeSeries are the series that the requests of one method, route and
+// status code update.
+type routeSeries struct {
+	method, route string
+	code          int                 // see codeKey
+	requests      *prom.CounterSeries // method, route
+	// The series of responses: nil for a hijacked request, which has none.
+	responses *prom.CounterSeries   // method, route, code
+	duration  *prom.HistogramSeries // method, route
+	reqSize   *prom.HistogramSeries // method, route; nil without WithSizes
+	respSize  *prom.HistogramSeries // method, route; nil without WithSizes
+}
+
+// codeKey is the code under which a response's series are cached: one
+// key per code label value (-1 for a hijacked request, which has none),
+// so that the cache holds no more entries than the metrics hold series.
+func (mw *Middleware) codeKey(code int, hijacked bool) int {
+	switch {
+	case hijacked:
+		return -1
+	case code < 100 || code > 999:
+		return 0 // OtherCode
+	case mw.group:
+		return code / 100 * 100
+	}
+	return code
+}
+
+// maxCached is the most entries a seriesCache holds; requests of entries
+// past it look their series up in the metrics, as without a cache.
+const maxCached = 4096
+
+// seriesCache keeps the series that each method, route and code updates,
+// so that a request finds them with one lookup, without a lock, instead of
+// one lookup per metric. It holds only the metrics' own series, never an
+// overflow series (a metric at its series limit sends a new label set
+// there only while it is full), and is dropped as a whole when any of its
+// metrics has removed a series since its entries were found (Delete, Reset):
+// each request compares the metrics' removal counts with the table's.
+type seriesCache struct {
+	removals []*atomic.Uint64 // the metrics' removal counts; nil: no caching
+	seed     maphash.Seed
+	tab      atomic.Pointer[cacheTable] // nil until the first entry
+	mu       sync.Mutex                 // held to change tab
+}
+
+// cacheTable is an open-addressing hash table of entries found while the
+// metrics' removal counts added up to removals. It only grows: a removal
+// replaces it.
+type cacheTable struct {
+	removals uint64
+	slots    []atomic.Pointer[routeSeries]
+	mask     uint64
+	count    int // under seriesCache.mu
+}
+
+// newSeriesCache returns the cache of m's series, which is off when one of
+// them cannot be kept between requests (a metric that expires idle
+// series, reused from the registry).
+func newSeriesCache(m *metrics) *seriesCache {
+	c := &seriesCache{seed: maphash.MakeSeed()}
+	for _, metric := range []any{m.requests, m.responses, m.duration, m.reqSize, m.respSize} {
+		if h, ok := metric.(*prom.Histogram); ok && h == nil {
+			continue // the size histograms without WithSizes
+		}
+		r := bound.Removals(metric)
+		if r == nil {
+			return c
+		}
+		c.removals = append(c.removals, r)
+	}
+	return c
+}
+
+// removalCount returns the metrics' removals added up: it grows with each.
+func (c *seriesCache) removalCount() (n uint64) {
+	for _, r := range c.removals {
+		n += r.Load()
+	}
+	return n
+}
+
+func (c *seriesCache) hash(method, route string, code int) uint64 {
+	return maphash.String(c.seed, route) ^ (uint64(code+1)<<8|uint64(len(method)))*0x9e3779b97f4a7c15
+}
+
+// find returns the cached series of method, route and code, or nil. n is
+// the current removal count.
+func (c *seriesCache) find(method, route string, code int, n uint64) *routeSeries {
+	t := c.tab.Load()
+	if t == nil || t.removals != n {
+		return nil
+	}
+	for i := c.hash(method, route, code) & t.mask; ; i = (i + 1) & t.mask {
+		e := t.slots[i].Load()
+		if e == nil {
+			return nil
+		}
+		if e.code == code && e.route == route && e.method == method {
+			return e
+		}
+	}
+}
+
+// add caches e, found by lookups that began when the removal count was n,
+// if its series are all the metrics' own and the cache has room.
+func (c *seriesCache) add(m *metrics, found routeSeries, n uint64) {
+	if c.removals == nil || !found.members(m) {
+		return
+	}
+	e := &found
+	e.route = strings.Clone(e.route) // the caller's might be made from reused bytes
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.tab.Load()
+	switch {
+	case t == nil || t.removals < n:
+		t = newCacheTable(n, 8)
+	case t.removals > n:
+		return // a series of e may have been removed since its lookup
+	case t.count >= maxCached:
+		return
+	case (t.count+1)*4 > len(t.slots)*3:
+		t = t.grown(c)
+	}
+	h := c.hash(e.method, e.route, e.code)
+	i := h & t.mask
+	for ; t.slots[i].Load() != nil; i = (i + 1) & t.mask {
+		if o := t.slots[i].Load(); o.code == e.code && o.route == e.route && o.method == e.method {
+			return // another request cached it first
+		}
+	}
+	t.slots[i].Store(e)
+	t.count++
+	c.tab.Store(t)
+}
+
+func newCacheTable(removals uint64, size int) *cacheTable {
+	return &cacheTable{removals: removals, slots: make([]atomic.Pointer[routeSeries], size), mask: uint64(size - 1)}
+}
+
+// grown returns a copy of t twice its size; c.mu is held.
+func (t *cacheTable) grown(c *seriesCache) *cacheTable {
+	g := newCacheTable(t.removals, 2*len(t.slots))
+	for i := range t.slots {
+		e := t.slots[i].Load()
+		if e == nil {
+			continue
+		}
+		j := c.hash(e.method, e.route, e.code) & g.mask
+		for g.slots[j].Load() != nil {
+			j = (j + 1) & g.mask
+		}
+		g.slots[j].Store(e)
+		g.count++
+	}
+	return g
+}
+
+// members reports whether every series of e is its metric's own.
+func (e *routeSeries) members(m *metrics) bool {
+	if !bound.Member(m.requests, e.requests) {
+		return false
+	}
+	if e.code < 0 {
+		return true // hijacked: only the requests counter
+	}
+	ok := bound.Member(m.responses, e.responses) && bound.Member(m.duration, e.duration)
+	if m.reqSize != nil {
+		ok = ok && bound.Member(m.reqSize, e.reqSize) && bound.Member(m.respSize, e.respSize)
+	}
+	return ok
+}
