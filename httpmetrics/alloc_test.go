@@ -1,6 +1,7 @@
 package httpmetrics_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -51,7 +52,28 @@ func TestAllocs(t *testing.T) {
 		}
 	}
 
-	mw, _ := newMiddleware(t)
+	// Requests whose series the middleware cannot keep between requests
+	// allocate no more: a metric at its series limit (the overflow series
+	// is never kept), and combinations past the 4096 it keeps.
+	mw, reg := newMiddleware(t)
+	reg.SetMaxSeries(1)
+	h := mw.Wrap(mux)
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil)) // takes the one series
+	h.ServeHTTP(w, r)
+	if n := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, r) }) - base; n > 1 {
+		t.Errorf("at the series limit: the middleware allocates %v times per request; want at most 1", n)
+	}
+	mw, _ = newMiddleware(t, httpmetrics.WithRouteFunc(func(r *http.Request) string { return r.URL.Path }))
+	h = mw.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for i := range 4100 {
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, fmt.Sprintf("/r/%d", i), nil))
+	}
+	last := httptest.NewRequest(http.MethodGet, "/r/4099", nil)
+	if n := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, last) }); n > 1 {
+		t.Errorf("past the combinations kept: the middleware allocates %v times per request; want at most 1", n)
+	}
+
+	mw, _ = newMiddleware(t)
 	serve := func() {}
 	report := func(bool) httpmetrics.Observation {
 		return httpmetrics.Observation{Route: "/users/{user_id}", Code: 200, ResponseSize: 2}

@@ -120,8 +120,6 @@ func (c *seriesCache) add(m *metrics, found routeSeries, n uint64) {
 	if c.removals == nil || !found.members(m) {
 		return
 	}
-	e := &found
-	e.route = strings.Clone(e.route) // the caller's might be made from reused bytes
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := c.tab.Load()
@@ -135,13 +133,15 @@ func (c *seriesCache) add(m *metrics, found routeSeries, n uint64) {
 	case (t.count+1)*4 > len(t.slots)*3:
 		t = t.grown(c)
 	}
-	h := c.hash(e.method, e.route, e.code)
-	i := h & t.mask
+	i := c.hash(found.method, found.route, found.code) & t.mask
 	for ; t.slots[i].Load() != nil; i = (i + 1) & t.mask {
-		if o := t.slots[i].Load(); o.code == e.code && o.route == e.route && o.method == e.method {
+		if o := t.slots[i].Load(); o.code == found.code && o.route == found.route && o.method == found.method {
 			return // another request cached it first
 		}
 	}
+	e := new(routeSeries)
+	*e = found
+	e.route = strings.Clone(e.route) // the caller's might be made from reused bytes
 	t.slots[i].Store(e)
 	t.count++
 	c.tab.Store(t)

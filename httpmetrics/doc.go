@@ -88,6 +88,14 @@
 // A request costs one allocation, the ResponseWriter wrapper, plus a
 // counting wrapper for request bodies of unknown length when [WithSizes]
 // is set. The label values are constant strings (methods, precomputed
-// status codes) or the router's own template strings, and the series are
-// looked up by positional values, which neither locks nor allocates.
+// status codes) or the router's own template strings. A Middleware keeps
+// the series that each method, route and status code updates (up to 4096
+// such combinations), so a request finds all of them with one lookup that
+// neither locks nor allocates; the first request of a combination looks
+// each series up by positional values, as do the requests past the 4096th
+// combination. Deleting or resetting series of the middleware's metrics is
+// safe: the Middleware notices it at the next request and looks its series
+// up again. A metric at its series limit ([prom.WithMaxSeries]) records a
+// new combination in its overflow series until it has room again, as
+// without the Middleware.
 package httpmetrics
