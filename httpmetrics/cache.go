@@ -19,7 +19,7 @@ type routeSeries struct {
 	// The series of responses: nil for a hijacked request, which has none.
 	responses *prom.CounterSeries   // method, route, code
 	duration  *prom.HistogramSeries // method, route
-	reqSize   *prom.HistogramSeries // method, route; nil without WithSizes
+	reqSize   *prom.HistogramSeries // method, route; nil without WithSizes or a size
 	respSize  *prom.HistogramSeries // method, route; nil without WithSizes
 }
 
@@ -71,16 +71,18 @@ type cacheTable struct {
 // series, reused from the registry).
 func newSeriesCache(m *metrics) *seriesCache {
 	c := &seriesCache{seed: maphash.MakeSeed()}
+	var removals []*atomic.Uint64
 	for _, metric := range []any{m.requests, m.responses, m.duration, m.reqSize, m.respSize} {
 		if h, ok := metric.(*prom.Histogram); ok && h == nil {
 			continue // the size histograms without WithSizes
 		}
 		r := bound.Removals(metric)
 		if r == nil {
-			return c
+			return c // off: all of them or none
 		}
-		c.removals = append(c.removals, r)
+		removals = append(removals, r)
 	}
+	c.removals = removals
 	return c
 }
 
@@ -179,6 +181,8 @@ func (e *routeSeries) members(m *metrics) bool {
 	}
 	ok := bound.Member(m.responses, e.responses) && bound.Member(m.duration, e.duration)
 	if m.reqSize != nil {
+		// e.reqSize is nil when the request's size was unknown: its series
+		// is made by the first request that has one to observe.
 		ok = ok && bound.Member(m.reqSize, e.reqSize) && bound.Member(m.respSize, e.respSize)
 	}
 	return ok

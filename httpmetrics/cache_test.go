@@ -117,28 +117,94 @@ func TestOverflowSeriesNotKept(t *testing.T) {
 	wantValue(t, "unmatched responses after raising the limit", responses(t, reg, "GET", httpmetrics.Unmatched, "404"), 3)
 }
 
-// TestExpiringMetricsReused creates the requests counter with an idle
-// expiry before the middleware, which then records into it: a series in
-// use must not expire, so every request is counted.
+// TestExpiringMetricsReused creates one of the middleware's metrics with
+// an idle expiry before the middleware, which then records into it: a
+// series in use must not expire, so every request is counted, whichever
+// of the metrics expires.
 func TestExpiringMetricsReused(t *testing.T) {
-	reg := prom.NewRegistry()
 	const expiry = 80 * time.Millisecond
-	if _, err := prom.NewCounter(httpmetrics.RequestsName, "Requests.",
-		prom.WithRegistry(reg), prom.WithLabelNames("method", "route"), prom.WithIdleExpiry(expiry)); err != nil {
-		t.Fatal(err)
+	expiring := []prom.Option{prom.WithLabelNames("method", "route"), prom.WithIdleExpiry(expiry)}
+	tests := []struct {
+		name   string
+		create func(reg *prom.Registry) error
+		count  func(t *testing.T, reg *prom.Registry) float64
+	}{
+		{httpmetrics.RequestsName, func(reg *prom.Registry) error {
+			_, err := prom.NewCounter(httpmetrics.RequestsName, "Requests.", append(expiring, prom.WithRegistry(reg))...)
+			return err
+		}, func(t *testing.T, reg *prom.Registry) float64 { return requests(t, reg, "GET", "/a/{id}") }},
+		{httpmetrics.ResponsesName, func(reg *prom.Registry) error {
+			_, err := prom.NewCounter(httpmetrics.ResponsesName, "Responses.", prom.WithRegistry(reg),
+				prom.WithLabelNames("method", "route", "code"), prom.WithIdleExpiry(expiry))
+			return err
+		}, func(t *testing.T, reg *prom.Registry) float64 { return responses(t, reg, "GET", "/a/{id}", "200") }},
+		{httpmetrics.DurationName, func(reg *prom.Registry) error {
+			_, err := prom.NewHistogram(httpmetrics.DurationName, "Durations.", append(expiring,
+				prom.WithRegistry(reg), prom.WithUnit("seconds"), prom.WithBuckets(prom.DefaultBuckets()...))...)
+			return err
+		}, func(t *testing.T, reg *prom.Registry) float64 {
+			return float64(durationCount(t, reg, "GET", "/a/{id}"))
+		}},
+		{httpmetrics.ResponseSizeName, func(reg *prom.Registry) error {
+			_, err := prom.NewHistogram(httpmetrics.ResponseSizeName, "Sizes.", append(expiring,
+				prom.WithRegistry(reg), prom.WithUnit("bytes"), prom.WithBuckets(prom.ExponentialBuckets(64, 4, 10)...))...)
+			return err
+		}, func(t *testing.T, reg *prom.Registry) float64 {
+			v, _ := histogramOf(t, reg, httpmetrics.ResponseSizeName).Get(prom.Labels{"method": "GET", "route": "/a/{id}"})
+			return float64(v.Count)
+		}},
 	}
-	mw, err := httpmetrics.New(httpmetrics.WithRegistry(reg))
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := prom.NewRegistry()
+			if err := tt.create(reg); err != nil {
+				t.Fatal(err)
+			}
+			mw, err := httpmetrics.New(httpmetrics.WithRegistry(reg), httpmetrics.WithSizes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := mw.Wrap(routeMux())
+			n := 0
+			for end := time.Now().Add(4 * expiry); time.Now().Before(end); n++ {
+				sendN(h, "GET", "/a/1", 1)
+				samples(t, reg, "http_server_") // a scrape sweeps idle series
+				time.Sleep(expiry / 16)
+			}
+			wantValue(t, "count", tt.count(t, reg), float64(n))
+		})
 	}
-	h := mw.Wrap(routeMux())
-	n := 0
-	for end := time.Now().Add(4 * expiry); time.Now().Before(end); n++ {
-		sendN(h, "GET", "/a/1", 1)
-		samples(t, reg, "http_server_requests_total") // a scrape sweeps idle series
-		time.Sleep(expiry / 16)
+}
+
+// TestUnknownSizeMakesNoSeries observes a request whose body size is
+// unknown (no Content-Length, no body: what an adapter may pass) with
+// WithSizes: its request-size series is not made, so it takes no room
+// under the series limit from a later request whose size is known.
+func TestUnknownSizeMakesNoSeries(t *testing.T) {
+	mw, reg := newMiddleware(t, httpmetrics.WithSizes())
+	unknown := httptest.NewRequest(http.MethodGet, "/u", nil)
+	unknown.ContentLength, unknown.Body = -1, nil
+	report := func(route string) func(bool) httpmetrics.Observation {
+		return func(bool) httpmetrics.Observation { return httpmetrics.Observation{Route: route} }
 	}
-	wantValue(t, "requests", requests(t, reg, "GET", "/a/{id}"), float64(n))
+	for range 2 {
+		mw.Observe(unknown, func() {}, report("/u"))
+	}
+	sizes := histogramOf(t, reg, httpmetrics.RequestSizeName)
+	if v, ok := sizes.Get(prom.Labels{"method": "GET", "route": "/u"}); ok {
+		t.Errorf("request size of /u = %+v, want no series", v)
+	}
+	reg.SetMaxSeries(1)
+	mw.Observe(httptest.NewRequest(http.MethodPost, "/k", strings.NewReader("12345")), func() {}, report("/k"))
+	if v, ok := sizes.Get(prom.Labels{"method": "POST", "route": "/k"}); !ok || v.Count != 1 || v.Sum != 5 {
+		t.Errorf("request size of /k = %+v (found %v), want one observation of 5", v, ok)
+	}
+	// A sized request of /u then makes its series.
+	reg.SetMaxSeries(0)
+	mw.Observe(httptest.NewRequest(http.MethodPost, "/u", strings.NewReader("123")), func() {}, report("/u"))
+	if v, ok := sizes.Get(prom.Labels{"method": "POST", "route": "/u"}); !ok || v.Count != 1 {
+		t.Errorf("request size of POST /u = %+v (found %v), want one observation", v, ok)
+	}
 }
 
 // TestManyRoutes records more method, route and code combinations than

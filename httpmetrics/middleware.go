@@ -207,11 +207,15 @@ func (mw *Middleware) end(s *state, o Observation, panicked bool) {
 			code = http.StatusInternalServerError
 		}
 	}
+	size := s.reqSize // the request's size, or -1 when unknown
+	if s.body != nil {
+		size = s.body.n.Load()
+	}
 	key := mw.codeKey(code, o.Hijacked)
 	n := mw.cache.removalCount()
 	rs := mw.cache.find(s.method, route, key, n)
 	if rs == nil {
-		found := mw.lookup(s.method, route, code, key)
+		found := mw.lookup(s.method, route, code, key, size >= 0)
 		mw.cache.add(m, found, n)
 		rs = &found
 	}
@@ -221,11 +225,7 @@ func (mw *Middleware) end(s *state, o Observation, panicked bool) {
 	}
 	rs.responses.Inc()
 	rs.duration.Observe((monotonic() - s.start).Seconds())
-	if rs.reqSize != nil {
-		size := s.reqSize
-		if s.body != nil {
-			size = s.body.n.Load()
-		}
+	if m.respSize != nil {
 		if size >= 0 {
 			rs.reqSize.Observe(float64(size))
 		}
@@ -234,8 +234,10 @@ func (mw *Middleware) end(s *state, o Observation, panicked bool) {
 }
 
 // lookup finds the series that a request of method, route and code (whose
-// key is key: see codeKey) updates, creating them if needed.
-func (mw *Middleware) lookup(method, route string, code, key int) routeSeries {
+// key is key: see codeKey) updates, creating them if needed; the request
+// size's series only when sized, so that no series is made without an
+// observation.
+func (mw *Middleware) lookup(method, route string, code, key int, sized bool) routeSeries {
 	m := mw.m
 	rs := routeSeries{method: method, route: route, code: key, requests: m.requests.WithValues(method, route)}
 	if key < 0 {
@@ -243,9 +245,11 @@ func (mw *Middleware) lookup(method, route string, code, key int) routeSeries {
 	}
 	rs.responses = m.responses.WithValues(method, route, mw.code(code))
 	rs.duration = m.duration.WithValues(method, route)
-	if m.reqSize != nil {
-		rs.reqSize = m.reqSize.WithValues(method, route)
+	if m.respSize != nil {
 		rs.respSize = m.respSize.WithValues(method, route)
+		if sized {
+			rs.reqSize = m.reqSize.WithValues(method, route)
+		}
 	}
 	return rs
 }
