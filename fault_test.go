@@ -296,6 +296,18 @@ func TestFaultBlockingCollectorTimeout(t *testing.T) {
 			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "blocker 1\n") || !strings.Contains(body, "a_requests_total") {
 				t.Errorf("scrape after the blocked one: %d\n%s", resp.StatusCode, body)
 			}
+			// The collector that blocked the scrape past its deadline has
+			// failed it, once it has returned (the one that ignores its
+			// context returns when released, in the background).
+			const failed = `prom_collector_failures_total{collector="blocker"} 1` + "\n"
+			for deadline := time.Now().Add(5 * time.Second); !strings.Contains(body, failed); {
+				if time.Now().After(deadline) {
+					t.Errorf("no %q in the scrape after the blocked one:\n%s", failed, body)
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+				_, body = get(t, testClient(nil), http.MethodGet, u, nil)
+			}
 			if err := s.Stop(context.Background()); err != nil {
 				t.Errorf("Stop: %v", err)
 			}
@@ -359,6 +371,10 @@ func TestFaultClientDisconnects(t *testing.T) {
 			resp, body := get(t, testClient(nil), http.MethodGet, u.String(), nil)
 			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "blocker 1\n") {
 				t.Errorf("scrape after the disconnects: %d\n%s", resp.StatusCode, body)
+			}
+			// A client that goes away is not the collector's failure.
+			if strings.Contains(body, "prom_collector_failures_total") {
+				t.Errorf("the disconnects were counted as failures:\n%s", body)
 			}
 			if strings.Contains(logged.String(), "panic") {
 				t.Errorf("log: %s", logged)

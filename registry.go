@@ -82,8 +82,8 @@ var Default = NewRegistry()
 const selfMetric = "prom_rejected_updates_total"
 
 // failuresMetric is the name of the counter in which every registry counts
-// the scrapes in which a collector failed: returned an error, panicked, or
-// wrote samples that had to be dropped.
+// the scrapes in which a collector failed: returned an error, panicked,
+// wrote samples that had to be dropped, or ran past the scrape's deadline.
 const failuresMetric = "prom_collector_failures_total"
 
 // expiredMetric is the name of the counter in which every registry counts
@@ -258,6 +258,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	entries := *r.entries.Load()
 	var w *MetricWriter
 	var errs []error
+	var failed []string // the collectors counted as failed in this scrape
 	for _, e := range entries {
 		if e.fb != nil || !wanted(e.c, only) {
 			continue
@@ -265,12 +266,21 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		if w == nil {
 			w = newMetricWriter()
 		}
-		if failed := w.collect(ctx, e.c); len(failed) > 0 {
-			errs = append(errs, failed...)
-			if ctx.Err() == nil { // a cancelled scrape is not the collector's failure
+		w.collector = e.name
+		live := ctx.Err() == nil
+		errs1 := w.collect(ctx, e.c)
+		// A collector that ran past the scrape's deadline blocked it:
+		// that is its failure. A scrape cancelled otherwise (the client
+		// went away) is not.
+		overran := live && errors.Is(ctx.Err(), context.DeadlineExceeded)
+		if len(errs1) > 0 || overran {
+			errs = append(errs, errs1...)
+			if ctx.Err() == nil || overran {
 				r.countFailure(e.name)
+				failed = append(failed, e.name)
 			}
 		}
+		w.collector = ""
 	}
 	for _, e := range entries {
 		if e.fb != nil && e.fb.meta().prepare != nil {
@@ -280,7 +290,12 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	w = r.collectSelf(entries, w)
 	var custom []*writtenFamily
 	if w != nil {
-		custom = r.withoutClashes(w.sorted(), &errs)
+		custom = r.withoutClashes(w.sorted(), &errs, func(by string) {
+			if by != "" && !slices.Contains(failed, by) {
+				r.countFailure(by)
+				failed = append(failed, by)
+			}
+		})
 	}
 	// Both lists are sorted by name, and no name of one is a name of the
 	// other: merge them.
@@ -321,13 +336,19 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 //     gauge x_count beside a histogram x, a counter x_total beside a gauge
 //     x (one OpenMetrics family x). Register refused such pairs among the
 //     metrics; a collector's family can only be checked as it is written.
-//   - by a family written before it in name order, in the text format: a
+//   - by a family written before it in name order, in a sample name: a
 //     gauge x_count beside a written histogram x, which makes every format
-//     invalid. A clash that only OpenMetrics has is kept between written
-//     families, as client_golang keeps it: its Go collector's gauge
-//     go_memstats_alloc_bytes and counter go_memstats_alloc_bytes_total,
-//     whose series Prometheus ingests, are one OpenMetrics family name.
-func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error) []*writtenFamily {
+//     invalid, or a gauge (or a counter) x_total beside a written counter
+//     x, which writes x_total in OpenMetrics, where Prometheus would keep
+//     one of the two values. Written families whose OpenMetrics family
+//     names meet while their samples differ are kept, as client_golang
+//     keeps them: its Go collector's gauge go_memstats_alloc_bytes and
+//     counter go_memstats_alloc_bytes_total, whose series Prometheus
+//     ingests, are one OpenMetrics family name.
+//
+// It calls dropped with the name of the collector that wrote each family
+// left out ("" for the registry's own).
+func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error, dropped func(by string)) []*writtenFamily {
 	if len(custom) == 0 {
 		return custom
 	}
@@ -345,8 +366,10 @@ func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error) []*wri
 			kept = append(kept, cf)
 		case owner == cf.name:
 			*errs = append(*errs, fmt.Errorf("prom: metric %q was collected twice; the second one is left out", cf.name))
+			dropped(cf.by)
 		default:
 			*errs = append(*errs, fmt.Errorf("prom: metric %q was collected, but metric %q produces the name %q too; %q is left out", cf.name, owner, name, cf.name))
+			dropped(cf.by)
 		}
 	}
 	return kept
@@ -370,20 +393,33 @@ func (r *Registry) metricProducing(cf *writtenFamily, buf []byte) (owner, name s
 }
 
 // writtenProducing returns the family of kept (written families, in name
-// order, all before cf) that produces cf's name in the text format, such
-// as a histogram x for a cf named x_count, and that name; "" for none.
-// Among written families, only such a pair shares a text name: a family's
+// order, all before cf) that writes a sample of cf's name in some format,
+// and that name; "" for none: a histogram x for a cf named x_count (in
+// every format), a counter x for a cf named x_total (in OpenMetrics, where
+// the counter's sample is x_total). Among written families (which have no
+// _created samples) only such pairs share a sample name: a family's
 // suffixed names cannot equal another's (no suffix ends another), and a
 // family whose name another's produces sorts after it, so its own turn
 // finds the clash.
 func writtenProducing(kept []*writtenFamily, cf *writtenFamily) (owner, name string) {
+	find := func(base string) (*writtenFamily, bool) {
+		i, found := slices.BinarySearchFunc(kept, base, func(f *writtenFamily, n string) int { return strings.Compare(f.name, n) })
+		if !found {
+			return nil, false
+		}
+		return kept[i], true
+	}
 	for _, s := range textSuffixes(expo.Histogram) {
 		base, ok := strings.CutSuffix(cf.name, s)
 		if !ok {
 			continue
 		}
-		i, found := slices.BinarySearchFunc(kept, base, func(f *writtenFamily, n string) int { return strings.Compare(f.name, n) })
-		if found && slices.Contains(textSuffixes(kept[i].typ), s) {
+		if f, found := find(base); found && slices.Contains(textSuffixes(f.typ), s) {
+			return base, cf.name
+		}
+	}
+	if base, ok := strings.CutSuffix(cf.name, "_total"); ok && cf.typ != expo.Histogram {
+		if f, found := find(base); found && f.typ == expo.Counter {
 			return base, cf.name
 		}
 	}
@@ -456,7 +492,7 @@ func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
 		if w == nil {
 			w = newMetricWriter()
 		}
-		w.Counter(failuresMetric, "Scrapes in which a collector failed (an error, a panic, or samples that had to be dropped).", float64(r.failures[name]), Labels{"collector": name})
+		w.Counter(failuresMetric, "Scrapes in which a collector failed (an error, a panic, samples that had to be dropped, or running past the scrape's deadline).", float64(r.failures[name]), Labels{"collector": name})
 	}
 	return w
 }

@@ -20,19 +20,27 @@ import (
 // too: a registered metric, in any format (a gauge x_count beside a
 // histogram x, or a counter x_total beside a gauge x, which OpenMetrics
 // names x as well); or a family written before it in name order, in the
-// text format (a gauge x_count beside a written histogram x). Written
-// families whose names meet only in OpenMetrics are kept, as client_golang
-// keeps them (see package collectors' go_memstats_alloc_bytes). As Prometheus reads a label with an empty value as no
+// names of its samples (a gauge x_count beside a written histogram x, a
+// gauge x_total beside a written counter x, which OpenMetrics writes as
+// x_total). Such a drop counts as the failure of the collector that wrote
+// the family first, in prom_collector_failures_total from the next scrape
+// on. Written families whose family names meet only in OpenMetrics, with
+// samples of their own, are kept, as client_golang keeps them (see package
+// collectors' go_memstats_alloc_bytes). As Prometheus reads a label with an empty value as no
 // label, {a=""} and {} are one series: writing both is writing it twice. A
 // MetricWriter is used by one goroutine at a time.
 type MetricWriter struct {
 	families map[string]*writtenFamily
 	errs     []error
+	// collector is the name of the collector writing, for the families
+	// it creates; "" for the registry's own.
+	collector string
 }
 
 type writtenFamily struct {
 	name, help string
 	typ        expo.Type
+	by         string          // the collector that wrote it first
 	seen       map[string]bool // label texts, to refuse duplicate series
 	samples    []writtenSample
 }
@@ -111,7 +119,7 @@ func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s wr
 	}
 	f := w.families[name]
 	if f == nil {
-		f = &writtenFamily{name: name, help: help, typ: typ, seen: map[string]bool{}}
+		f = &writtenFamily{name: name, help: help, typ: typ, by: w.collector, seen: map[string]bool{}}
 		w.families[name] = f
 	} else if f.typ != typ {
 		w.errs = append(w.errs, fmt.Errorf("prom: metric %q written as a %v and as a %v", name, f.typ, typ))
