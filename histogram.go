@@ -111,7 +111,7 @@ func NewHistogram(name, help string, opts ...Option) (*Histogram, error) {
 	}
 	h := &Histogram{index: newBucketIndex(bounds), les: make([]string, len(bounds)), lesOM: make([]string, len(bounds))}
 	for i, b := range bounds {
-		h.les[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendFloat(nil, b))))
+		h.les[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendLabelFloat(nil, b))))
 		h.lesOM[i] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendCanonicalFloat(nil, b))))
 	}
 	err := h.f.init(o, expo.Histogram, "le", func(s *HistogramSeries) {

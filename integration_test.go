@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -42,6 +43,9 @@ func TestIntegrationPrometheus(t *testing.T) {
 	requests.WithValues("GET", "200").Add(7)
 	requests.WithValues("POST", "500").Add(2)
 	Must(NewGauge("integ_queue_depth", "Jobs waiting.", in)).Set(42.5)
+	// A NaN whose bits are Prometheus' staleness marker must arrive as a
+	// plain NaN in every format, not as the end of the series.
+	Must(NewGauge("integ_stale_bits", "A NaN with the staleness marker's bits.", in)).Set(math.Float64frombits(0x7ff0000000000002))
 	latency := Must(NewHistogram("integ_latency_seconds", "Request latency.", in,
 		WithBuckets(0.1, 0.5, 1), WithUnit("seconds")))
 	for _, v := range []float64{0.05, 0.2, 0.7, 5} {
@@ -80,6 +84,7 @@ func TestIntegrationPrometheus(t *testing.T) {
 			p.waitValue(t, `integ_requests_total{job="prom",method="GET",code="200"}`, eq(7))
 			p.waitValue(t, `integ_requests_total{job="prom",method="POST",code="500"}`, eq(2))
 			p.waitValue(t, `integ_queue_depth{job="prom"}`, eq(42.5))
+			p.waitValue(t, `integ_stale_bits{job="prom"}`, math.IsNaN)
 			p.waitValue(t, `integ_latency_seconds_bucket{job="prom",le="0.5"}`, eq(3))
 			p.waitValue(t, `integ_latency_seconds_count{job="prom"}`, eq(5))
 			p.waitValue(t, `integ_latency_seconds_sum{job="prom"}`, eq(6.25))

@@ -284,7 +284,7 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 		}
 		s.cfg.bucketObjectives = append(s.cfg.bucketObjectives, quantile.Objective{Quantile: ob.Quantile, Epsilon: be})
 		s.cfg.quantiles = append(s.cfg.quantiles, ob.Quantile)
-		s.cfg.qtexts = append(s.cfg.qtexts, string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendFloat(nil, ob.Quantile)))))
+		s.cfg.qtexts = append(s.cfg.qtexts, string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendLabelFloat(nil, ob.Quantile)))))
 		s.cfg.qtextsOM = append(s.cfg.qtextsOM, string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendCanonicalFloat(nil, ob.Quantile)))))
 	}
 	if o.windowSet {

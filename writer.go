@@ -207,7 +207,7 @@ func (f *writtenFamily) encode(enc expo.Encoder) {
 			var prev uint64
 			for j, b := range s.hist.Buckets {
 				d.Bounds[j] = b.UpperBound
-				d.Les[j] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendFloat(nil, b.UpperBound))))
+				d.Les[j] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendLabelFloat(nil, b.UpperBound))))
 				d.LesOM[j] = string(expo.AppendLabelPair(nil, "le", string(expo.AppendCanonicalFloat(nil, b.UpperBound))))
 				d.Counts[j] = b.Count - prev
 				prev = b.Count

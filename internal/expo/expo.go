@@ -323,6 +323,20 @@ func AppendFloat(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
+// AppendLabelFloat appends v as a label value of the text format (a
+// bucket's le, a quantile): in the shortest form that reads back to the
+// same float64, with an exponent from 1e+06 on (1e+06, not 1000000), NaN,
+// +Inf and -Inf by name. It is how client_golang spells them, and
+// Prometheus 2 keeps a label value of the text format as it is written, so
+// a bucket keeps its series when a program moves from client_golang to
+// prom. (OpenMetrics has its own canonical form, AppendCanonicalFloat.)
+func AppendLabelFloat(b []byte, v float64) []byte {
+	if special := specialFloat(v); special != "" {
+		return append(b, special...)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}
+
 // specialFloat names NaN and the infinities, and returns "" for other
 // values.
 func specialFloat(v float64) string {

@@ -382,3 +382,21 @@ func FuzzLabelsValues(f *testing.F) {
 		}
 	})
 }
+
+// TestProtobufNaN checks that every NaN is written as math.NaN's bits:
+// Prometheus reads 0x7ff0000000000002 as its staleness marker.
+func TestProtobufNaN(t *testing.T) {
+	canonical := math.Float64bits(math.NaN())
+	for _, bits := range []uint64{0x7ff0000000000002, 0x7ff8000000000001, 0xfff8000000000000, 0x7ff4000000000000, 0x7fffffffffffffff} {
+		got := appendDouble(nil, 1, math.Float64frombits(bits))
+		if v := binary.LittleEndian.Uint64(got[1:]); v != canonical {
+			t.Errorf("NaN %#x written as %#x, want %#x", bits, v, canonical)
+		}
+	}
+	for _, v := range []float64{0, math.Copysign(0, -1), 1.5, math.Inf(1), math.Inf(-1), math.MaxFloat64, math.SmallestNonzeroFloat64} {
+		got := appendDouble(nil, 1, v)
+		if b := binary.LittleEndian.Uint64(got[1:]); b != math.Float64bits(v) {
+			t.Errorf("%v written as %#x, want %#x", v, b, math.Float64bits(v))
+		}
+	}
+}

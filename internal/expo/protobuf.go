@@ -187,9 +187,21 @@ func appendVarintField(b []byte, field int, v uint64) []byte {
 	return binary.AppendUvarint(appendTag(b, field, wireVarint), v)
 }
 
+// appendDouble appends a double field. Every NaN is written as the one
+// that math.NaN returns, as the text formats write every NaN as "NaN":
+// Prometheus reads one particular NaN payload as its staleness marker, and
+// a gauge set to those bits would vanish from it at every scrape.
 func appendDouble(b []byte, field int, v float64) []byte {
-	return binary.LittleEndian.AppendUint64(appendTag(b, field, wireI64), math.Float64bits(v))
+	bits := math.Float64bits(v)
+	if v != v {
+		bits = canonicalNaN
+	}
+	return binary.LittleEndian.AppendUint64(appendTag(b, field, wireI64), bits)
 }
+
+// canonicalNaN holds the bits of math.NaN(), which Prometheus stores as a
+// plain NaN value.
+var canonicalNaN = math.Float64bits(math.NaN())
 
 func appendString(b []byte, field int, s string) []byte {
 	b = binary.AppendUvarint(appendTag(b, field, wireLen), uint64(len(s)))
