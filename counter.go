@@ -239,6 +239,9 @@ func NewCounter(name, help string, opts ...Option) (*Counter, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The discard series' updates were counted once, as refused labels,
+	// at its lookup: its invalid values and exemplars count nowhere.
+	c.f.discard.aux.Store(&counterAux{meta: new(familyMeta)})
 	c.f.inlineChanged = c.counterInc.inlineChanged
 	return register(o, c)
 }

@@ -773,3 +773,31 @@ func TestConstLabelsLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestOneRefusalPerUpdate: an update refused for its labels goes to the
+// discard series, whose own refusals (a negative increment, an invalid
+// exemplar) are not counted again: one call, one count.
+func TestOneRefusalPerUpdate(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("a_total", "h", WithRegistry(reg), WithLabelNames("a")))
+	h := Must(NewHistogram("h", "h", WithRegistry(reg), WithLabelNames("a")))
+	badExemplar := Labels{"not valid": "x"}
+	c.Add(-1)                                                // unlabelled on a labelled metric, and negative
+	c.WithValues("x", "y").Add(math.NaN())                   // two values for one name, and NaN
+	c.With(Labels{"b": "x"}).AddWithExemplar(1, badExemplar) // wrong name, and a bad exemplar
+	h.With(nil).ObserveWithExemplar(1, badExemplar)          // unlabelled, and a bad exemplar
+	// A valid series still counts its own refusals.
+	c.WithValues("x").Add(-1)
+	h.WithValues("x").ObserveWithExemplar(1, badExemplar)
+	wantSamples(t, reg, `a_total{a="x"} 0`,
+		`h_bucket{a="x",le="0.005"} 0`, `h_bucket{a="x",le="0.01"} 0`, `h_bucket{a="x",le="0.025"} 0`,
+		`h_bucket{a="x",le="0.05"} 0`, `h_bucket{a="x",le="0.1"} 0`, `h_bucket{a="x",le="0.25"} 0`,
+		`h_bucket{a="x",le="0.5"} 0`, `h_bucket{a="x",le="1"} 1`, `h_bucket{a="x",le="2.5"} 1`,
+		`h_bucket{a="x",le="5"} 1`, `h_bucket{a="x",le="10"} 1`, `h_bucket{a="x",le="+Inf"} 1`,
+		`h_sum{a="x"} 1`, `h_count{a="x"} 1`,
+		`prom_rejected_updates_total{metric="a_total",reason="invalid_labels"} 3`,
+		`prom_rejected_updates_total{metric="a_total",reason="invalid_value"} 1`,
+		`prom_rejected_updates_total{metric="h",reason="invalid_labels"} 1`,
+		`prom_rejected_updates_total{metric="h",reason="invalid_exemplar"} 1`,
+	)
+}

@@ -269,7 +269,9 @@ func (s *HistogramSeries) ObserveWithExemplar(v float64, exemplar Labels) {
 	i := s.h.index.search(v) // the bucket Observe counted v in
 	ex, err := newExemplar(s.h.f.name, exemplar, v)
 	if err != nil {
-		s.h.f.rejectedExemplars.Add(1)
+		if s != s.h.f.discard { // its lookup counted the update already
+			s.h.f.rejectedExemplars.Add(1)
+		}
 		return
 	}
 	exs := s.exemplars.Load()

@@ -105,6 +105,9 @@ type AlreadyRegisteredError struct {
 	Name         string    // the name that is taken
 	ExistingName string    // the primary name of Existing
 	Existing     Collector // nil for names the registry reserves
+	// by is the primary name of the collector being registered, when Name
+	// is another of its names (a histogram h's h_bucket, say).
+	by string
 }
 
 // Error says which name is taken, and by what.
@@ -112,6 +115,8 @@ func (e *AlreadyRegisteredError) Error() string {
 	switch {
 	case e.Existing == nil:
 		return fmt.Sprintf("prom: metric name %q is reserved by the registry", e.Name)
+	case e.by != "" && e.by != e.Name:
+		return fmt.Sprintf("prom: metric %q produces the name %q, which metric %q, already registered, has", e.by, e.Name, e.ExistingName)
 	case e.Name == e.ExistingName:
 		return fmt.Sprintf("prom: metric name %q is already registered", e.Name)
 	}
@@ -157,7 +162,7 @@ func (r *Registry) Register(c Collector) error {
 			}
 		}
 		if ex, ok := r.byName[n]; ok {
-			return &AlreadyRegisteredError{Name: n, ExistingName: primaryName(ex), Existing: ex}
+			return &AlreadyRegisteredError{Name: n, ExistingName: primaryName(ex), Existing: ex, by: primaryName(c)}
 		}
 	}
 	for _, n := range names {

@@ -40,6 +40,19 @@ func TestRegistryRegister(t *testing.T) {
 	if _, err := NewSummary("b", "h", WithRegistry(reg)); !errors.As(err, &are) || are.Existing != g {
 		t.Fatalf("summary over gauge: %v", err)
 	}
+	// A name that the new metric produces, taken already: the message
+	// names the new metric too.
+	reg2 := NewRegistry()
+	gauge := Must(NewGauge("hx_bucket", "h", WithRegistry(reg2)))
+	_, err = NewHistogram("hx", "h", WithRegistry(reg2))
+	if !errors.As(err, &are) || are.Existing != gauge || are.Name != "hx_bucket" ||
+		err.Error() != `prom: metric "hx" produces the name "hx_bucket", which metric "hx_bucket", already registered, has` {
+		t.Fatalf("histogram over its _bucket name: %v", err)
+	}
+	Must(NewGauge("gt_total", "h", WithRegistry(reg2)))
+	if _, err = NewCounter("gt", "h", WithRegistry(reg2)); err == nil || !strings.Contains(err.Error(), `metric "gt" produces the name "gt_total"`) {
+		t.Fatalf("counter over its _total name: %v", err)
+	}
 	if _, err := NewCounter(selfMetric, "h", WithRegistry(reg)); !errors.As(err, &are) || are.Existing != nil {
 		t.Fatalf("reserved name: %v", err)
 	}

@@ -73,6 +73,9 @@ type renderOptions struct {
 }
 
 func (r *Registry) render(ctx context.Context, dst []byte, f Format, o renderOptions) ([]byte, error) {
+	if ctx == nil {
+		return dst, errNilContext
+	}
 	enc, buf, err := newEncoder(f, dst, o)
 	if err != nil {
 		return dst, err

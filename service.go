@@ -127,6 +127,9 @@ type serviceRun struct {
 // and returns [ErrServiceRunning] when the service runs already. ctx bounds
 // the start only; cancelling it later does not stop the service.
 func (s *Service) Start(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.run.Load() != nil {
@@ -206,6 +209,9 @@ func (s *Service) Start(ctx context.Context) error {
 // a collector that ignores its context ends when that collector returns.) Stop returns [ErrServiceNotRunning] when
 // the service is not running.
 func (s *Service) Stop(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	run := s.run.Swap(nil)

@@ -35,7 +35,8 @@
 // it is. A path in the gateway URL is kept as a prefix, for a gateway
 // behind a reverse proxy. [WithPath] sends to a fixed path instead, with
 // no job or grouping key in it, for receivers that take pushes at one
-// path, such as VictoriaMetrics' /api/v1/import/prometheus.
+// path, such as VictoriaMetrics' /api/v1/import/prometheus (with
+// [WithFormat](prom.FormatText): it reads the text format).
 //
 // # Add, Replace, Delete
 //

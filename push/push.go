@@ -30,6 +30,10 @@ var (
 	ErrLabelConflict = errors.New("label conflict")
 )
 
+// errNilContext is what Add, Replace, Delete and Run return for a nil
+// context, as net/http does, rather than panicking.
+var errNilContext = errors.New("push: nil Context")
+
 // Option configures a Pusher; see New.
 type Option func(*config)
 
@@ -100,7 +104,9 @@ func WithHeader(key, value string) Option {
 // Pusher does. Such a receiver learns no job and no grouping labels from
 // the URL, so with WithPath New wants an empty job and no WithGrouping, and
 // Add and Replace push metrics that carry those labels themselves. path
-// must begin with a / and may hold percent-escapes, not a query.
+// must begin with a / and may hold percent-escapes, not a query. Such
+// receivers usually read the text format only (VictoriaMetrics' does): add
+// WithFormat(prom.FormatText), as the body is protobuf by default.
 func WithPath(path string) Option {
 	return func(c *config) { c.path = &path }
 }
@@ -153,7 +159,9 @@ type Pusher struct {
 func New(gatewayURL, job string, opts ...Option) (*Pusher, error) {
 	c := config{format: prom.FormatProtobuf}
 	for _, o := range opts {
-		o(&c)
+		if o != nil { // as the other packages of prom skip nil options
+			o(&c)
+		}
 	}
 	gw, err := url.Parse(gatewayURL)
 	if err != nil {
@@ -260,10 +268,16 @@ func (p *Pusher) Replace(ctx context.Context) error { return p.push(ctx, http.Me
 // DELETE without a body. Deleting a group that does not exist succeeds.
 // Groups of the same job with other grouping keys stay.
 func (p *Pusher) Delete(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	return p.send(ctx, http.MethodDelete, nil, false)
 }
 
 func (p *Pusher) push(ctx context.Context, method string) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	body, err := p.reg.Append(ctx, nil, p.format)
 	if err != nil {
 		// A partial push would make a Replace drop the missing metrics

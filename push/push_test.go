@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/promgo/prom"
 )
@@ -266,5 +267,38 @@ func TestConcurrentPushes(t *testing.T) {
 	}
 	if n := len(gw.requests()); n != cap(errs) {
 		t.Errorf("the gateway got %d requests, want %d", n, cap(errs))
+	}
+}
+
+// TestNilContext: Add, Replace, Delete and Run return an error for a nil
+// context, as net/http does, instead of panicking, and send nothing.
+func TestNilContext(t *testing.T) {
+	g, srv := newFakeGateway(t)
+	reg := prom.NewRegistry()
+	prom.Must(prom.NewCounter("a_total", "h", prom.WithRegistry(reg))).Inc()
+	p, err := New(srv.URL, "job", WithRegistry(reg), nil) // a nil Option is skipped
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ctx context.Context // nil
+	for _, tc := range []struct {
+		name string
+		call func() error
+	}{
+		{"Add", func() error { return p.Add(ctx) }},
+		{"Replace", func() error { return p.Replace(ctx) }},
+		{"Delete", func() error { return p.Delete(ctx) }},
+		{"Run", func() error { return p.Run(ctx, time.Second, RunOptions{}) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); err == nil || !strings.Contains(err.Error(), "nil Context") {
+				t.Errorf("err = %v, want one about the nil Context", err)
+			}
+		})
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.reqs) != 0 {
+		t.Errorf("the gateway got %d requests, want none", len(g.reqs))
 	}
 }

@@ -62,6 +62,9 @@ type RunOptions struct {
 // It returns an error at once, without pushing, if interval is not
 // positive or opts are invalid.
 func (p *Pusher) Run(ctx context.Context, interval time.Duration, opts RunOptions) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if interval <= 0 {
 		return fmt.Errorf("push: Run's interval %v is not positive", interval)
 	}
