@@ -116,8 +116,8 @@ func (c *seriesCache) find(method, route string, code int, n uint64) *routeSerie
 	}
 }
 
-// add caches e, found by lookups that began when the removal count was n,
-// if its series are all the metrics' own and the cache has room.
+// add keeps a copy of found, whose lookups began when the removal count
+// was n, if its series are all the metrics' own and the cache has room.
 func (c *seriesCache) add(m *metrics, found routeSeries, n uint64) {
 	if c.removals == nil || !found.members(m) {
 		return
@@ -129,7 +129,7 @@ func (c *seriesCache) add(m *metrics, found routeSeries, n uint64) {
 	case t == nil || t.removals < n:
 		t = newCacheTable(n, 8)
 	case t.removals > n:
-		return // a series of e may have been removed since its lookup
+		return // a series of found may have been removed since its lookup
 	case t.count >= maxCached:
 		return
 	case (t.count+1)*4 > len(t.slots)*3:
