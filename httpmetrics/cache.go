@@ -105,13 +105,20 @@ func (c *seriesCache) find(method, route string, code int, n uint64) *routeSerie
 	if t == nil || t.removals != n {
 		return nil
 	}
-	for i := c.hash(method, route, code) & t.mask; ; i = (i + 1) & t.mask {
+	e, _ := t.probe(c.hash(method, route, code), method, route, code)
+	return e
+}
+
+// probe returns the entry of method, route and code in t, or nil and the
+// empty slot where it would go, starting from hash h.
+func (t *cacheTable) probe(h uint64, method, route string, code int) (*routeSeries, uint64) {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		e := t.slots[i].Load()
 		if e == nil {
-			return nil
+			return nil, i
 		}
 		if e.code == code && e.route == route && e.method == method {
-			return e
+			return e, i
 		}
 	}
 }
@@ -135,11 +142,9 @@ func (c *seriesCache) add(m *metrics, found routeSeries, n uint64) {
 	case (t.count+1)*4 > len(t.slots)*3:
 		t = t.grown(c)
 	}
-	i := c.hash(found.method, found.route, found.code) & t.mask
-	for ; t.slots[i].Load() != nil; i = (i + 1) & t.mask {
-		if o := t.slots[i].Load(); o.code == found.code && o.route == found.route && o.method == found.method {
-			return // another request cached it first
-		}
+	o, i := t.probe(c.hash(found.method, found.route, found.code), found.method, found.route, found.code)
+	if o != nil {
+		return // another request cached it first
 	}
 	e := new(routeSeries)
 	*e = found
@@ -161,10 +166,7 @@ func (t *cacheTable) grown(c *seriesCache) *cacheTable {
 		if e == nil {
 			continue
 		}
-		j := c.hash(e.method, e.route, e.code) & g.mask
-		for g.slots[j].Load() != nil {
-			j = (j + 1) & g.mask
-		}
+		_, j := g.probe(c.hash(e.method, e.route, e.code), e.method, e.route, e.code)
 		g.slots[j].Store(e)
 		g.count++
 	}
