@@ -18,11 +18,18 @@ import (
 // seriesHeader is what every series carries: its identity and its rendered
 // labels.
 type seriesHeader struct {
-	hash    uint32
+	hash    uint32        // of the label values (31 bits), and plainText
 	seen    atomic.Uint32 // the expiry tick of its latest lookup; see sweep
 	created int64         // Unix nanoseconds
 	labels  expo.Labels   // constant labels first, then the variable ones
 }
+
+// plainText is the bit of seriesHeader.hash that tells the series'
+// variable labels were rendered without escaping (its Text has no
+// backslash from the family's varsAt on): findValues then compares values
+// with the text byte for byte (expo.EqualPlainValuesAt). Label hashes
+// have 31 bits, so the bit never takes part in a table index.
+const plainText = 1 << 31
 
 // seriesPtr is the constraint on a family's series type: a pointer to a
 // struct that embeds seriesHeader.
@@ -212,7 +219,7 @@ func (f *family[T, PT]) lookup(k *labelKey) PT {
 			return nil
 		}
 		h := headerOf(p)
-		if h.hash == k.hash && h.labels.EqualValues(nc, k.values) &&
+		if h.hash&^plainText == k.hash && h.labels.EqualValues(nc, k.values) &&
 			(k.names == nil || slices.Equal(h.labels.Names()[nc:], k.names)) {
 			return PT(p)
 		}
@@ -306,6 +313,9 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 		f.hint.Store(&ns.vars)
 	}
 	h.labels = expo.MakeLabels(names, values)
+	if f.schema.declared != nil && strings.IndexByte(h.labels.Text[f.varsAt:], '\\') < 0 {
+		h.hash |= plainText
+	}
 	f.insert(p)
 	return p, nil
 }
@@ -602,8 +612,15 @@ func (f *family[T, PT]) findValues(hash uint32, values []string) *T {
 		if p == nil {
 			return nil
 		}
-		if h := headerOf(p); h.hash == hash && expo.EqualValuesAt(h.labels.Text, at, names, values) {
-			return p
+		switch headerOf(p).hash {
+		case hash | plainText:
+			if expo.EqualPlainValuesAt(headerOf(p).labels.Text, at, names, values) {
+				return p
+			}
+		case hash:
+			if expo.EqualValuesAt(headerOf(p).labels.Text, at, names, values) {
+				return p
+			}
 		}
 	}
 }

@@ -340,3 +340,39 @@ func TestEmptyLabelValueEntryPoints(t *testing.T) {
 		}
 	})
 }
+
+// TestPlainTextLookup checks the lock-free hit for label values with and
+// without escaping, after a constant label that needs it: each series is
+// found by its own values, by no other set's, and is marked plainText
+// exactly when its variable labels were rendered without escaping.
+func TestPlainTextLookup(t *testing.T) {
+	sets := [][]string{
+		{"GET", "200"}, {"", ""}, {"GET", ""}, {"", "GET"},
+		{`",code="`, `x`}, {`"`, `y`}, {`\`, `"`}, {`GET\`, `200`},
+		{"a\nb", "c"}, {`a,code=`, `b`}, {`a",code="b`, `c`},
+		{"/api/v1/users/{id}/posts", "0123456789abcdef"},
+		{"ünï", "日本"}, {"GE", "T200"}, {"GET2", "00"},
+	}
+	c := Must(NewCounter("plain_total", "h", WithRegistry(nil), WithLabelNames("method", "code"),
+		WithConstLabels(Labels{"k": `say "hi" \ bye`})))
+	series := make([]*CounterSeries, len(sets))
+	for i, vals := range sets {
+		series[i] = c.WithValues(vals...)
+		series[i].Add(float64(i + 1))
+		escapes := strings.ContainsAny(strings.Join(vals, ""), "\"\\\n")
+		if plain := series[i].hash&plainText != 0; plain == escapes {
+			t.Errorf("%q: plainText bit %v, want %v", vals, plain, !escapes)
+		}
+	}
+	for i, vals := range sets {
+		for j, other := range sets {
+			got := c.f.hitValues(other)
+			if (i == j) != (got == series[i]) {
+				t.Errorf("stored %q, looked up %q: hit %v", vals, other, got)
+			}
+		}
+		if got := c.WithValues(vals...).Value(); got != float64(i+1) {
+			t.Errorf("%q: value %v, want %d", vals, got, i+1)
+		}
+	}
+}

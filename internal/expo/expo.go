@@ -153,6 +153,60 @@ func EqualValuesAt(t string, pos int, names, values []string) bool {
 	return true
 }
 
+// EqualPlainValuesAt is EqualValuesAt for a Text t that holds no
+// backslash from pos on: its label values there were rendered without
+// escaping, so every quote in it opens or closes a value. A value matches
+// when the bytes between the quotes where it would start and end are its
+// bytes. A value that needs escaping, or a wrong split of t's values
+// (values that hold a quote, taking in the labels between), cannot
+// match: the 2 × len(values) quotes the comparison requires, in order from
+// the first value's opening quote, must then be t's own.
+func EqualPlainValuesAt(t string, pos int, names, values []string) bool {
+	if len(names) != len(values) {
+		return false
+	}
+	for i, v := range values {
+		pos += len(names[i]) + 2
+		n := len(v)
+		end := pos + n
+		if end >= len(t) || t[pos-1] != '"' || t[end] != '"' {
+			return false
+		}
+		// The bytes between, compared here rather than by a call per
+		// value: short ones with two overlapping loads from each.
+		pt, pv := unsafe.StringData(t[pos:]), unsafe.StringData(v)
+		switch {
+		case n > 16:
+			if t[pos:end] != v {
+				return false
+			}
+		case n >= 8:
+			if word64(pt, 0) != word64(pv, 0) || word64(pt, n-8) != word64(pv, n-8) {
+				return false
+			}
+		case n >= 4:
+			if word32(pt, 0) != word32(pv, 0) || word32(pt, n-4) != word32(pv, n-4) {
+				return false
+			}
+		case n > 0:
+			if t[pos] != v[0] || t[pos+n>>1] != v[n>>1] || t[end-1] != v[n-1] {
+				return false
+			}
+		}
+		pos = end + 2
+	}
+	return true
+}
+
+// word64 and word32 read the word at p+i; it must be readable.
+func word64(p *byte, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(p), i)), 8))
+}
+
+func word32(p *byte, i int) uint32 {
+	return binary.LittleEndian.Uint32(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(p), i)), 4))
+}
+
 // The answers of equalPlain.
 const (
 	equal = iota

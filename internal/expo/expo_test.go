@@ -316,6 +316,109 @@ func TestEqualPlain(t *testing.T) {
 	}
 }
 
+// TestEqualPlainValuesAt tries, for label sets rendered without escaping,
+// every split of the text that the comparison could take for a given
+// number of values: values cut from the text at the positions the
+// comparison reads, of every length. Only the rendered values may match.
+// Candidates that are not cut from the text differ from it in a byte,
+// which the comparison finds (TestEqualPlainBytes).
+func TestEqualPlainValuesAt(t *testing.T) {
+	cases := []struct {
+		consts, names, values []string
+	}{
+		{nil, []string{"a"}, []string{"x"}},
+		{nil, []string{"a"}, []string{""}},
+		{nil, []string{"a", "b"}, []string{"x", "y"}},
+		{nil, []string{"a", "b"}, []string{"", ""}},
+		{nil, []string{"a", "b"}, []string{",b=", "=,"}},
+		{nil, []string{"a", "bb", "c"}, []string{"x", "yy", "z"}},
+		{nil, []string{"a", "bb", "c"}, []string{"", "a=", ""}},
+		{nil, []string{"b", "b", "b"}, []string{"x,b=", ",", "b=y"}},
+		{nil, []string{"code", "method", "path"}, []string{"200", "GET", "/api/v1/users/{id}/posts"}},
+		{[]string{"k"}, []string{"a", "b"}, []string{"1", "22"}},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.values, "|"), func(t *testing.T) { checkPlainSplits(t, c.consts, c.names, c.values) })
+	}
+	// A constant label rendered with escaping comes before pos: the text
+	// from pos on is what must be plain.
+	checkPlainSplits(t, []string{"k"}, []string{"a", "b"}, []string{"1", "2"}, `a "quoted" \ value`)
+}
+
+// checkPlainSplits renders consts (with values constValues, or "v") and
+// names with values, and checks EqualPlainValuesAt from the variable labels
+// against every split of the text.
+func checkPlainSplits(t *testing.T, consts, names, values []string, constValues ...string) {
+	t.Helper()
+	all := append(slices.Clone(consts), names...)
+	vals := make([]string, 0, len(all))
+	for i := range consts {
+		v := "v"
+		if i < len(constValues) {
+			v = constValues[i]
+		}
+		vals = append(vals, v)
+	}
+	pos := 0
+	if len(consts) > 0 {
+		pos = len(MakeLabels(&consts, vals).Text) + 1
+	}
+	vals = append(vals, values...)
+	text := MakeLabels(&all, vals).Text
+	if strings.Contains(text[pos:], `\`) {
+		t.Fatalf("%q: the case is not plain", text)
+	}
+	if !EqualPlainValuesAt(text, pos, names, values) {
+		t.Fatalf("%q: its own values %q do not match", text, values)
+	}
+	// Every tuple of lengths: value i is cut from the text where the
+	// comparison would look for it.
+	cand := make([]string, len(names))
+	var try func(i, at int)
+	try = func(i, at int) {
+		if i == len(names) {
+			if got, want := EqualPlainValuesAt(text, pos, names, cand), slices.Equal(cand, values); got != want {
+				t.Fatalf("%q: EqualPlainValuesAt(%q) = %v, want %v", text, cand, got, want)
+			}
+			return
+		}
+		start := at + len(names[i]) + 2
+		for end := start; end <= len(text); end++ {
+			if start <= len(text) {
+				cand[i] = text[start:end]
+			} else {
+				cand[i] = strings.Repeat("x", end-start)
+			}
+			try(i+1, end+2)
+		}
+	}
+	try(0, pos)
+	if EqualPlainValuesAt(text, pos, names[1:], values) || EqualPlainValuesAt(text, pos, names, values[1:]) {
+		t.Fatalf("%q: a count of values that differs from the names' matched", text)
+	}
+}
+
+// TestEqualPlainBytes compares values of every length up to 40 that
+// differ from the text's in one byte, at every position.
+func TestEqualPlainBytes(t *testing.T) {
+	names := []string{"a"}
+	for n := range 41 {
+		a := strings.Repeat("a", n)
+		text := MakeLabels(&names, []string{a}).Text
+		if !EqualPlainValuesAt(text, 0, names, []string{strings.Clone(a)}) {
+			t.Fatalf("%q: its own value does not match", text)
+		}
+		for i := range n {
+			for _, c := range []byte{'b', 'a' ^ 0x80, 0} {
+				b := a[:i] + string(c) + a[i+1:]
+				if EqualPlainValuesAt(text, 0, names, []string{b}) {
+					t.Fatalf("%q: %q matches", text, b)
+				}
+			}
+		}
+	}
+}
+
 func TestHasEscaped(t *testing.T) {
 	for pos := range 8 {
 		for c := range 256 {
@@ -379,6 +482,13 @@ func FuzzLabelsValues(f *testing.F) {
 		at := len(MakeLabels(&first, vals[:1]).Text) + 1
 		if !EqualValuesAt(l.Text, at, names[1:], vals[1:]) || (other != b && EqualValuesAt(l.Text, at, names[1:], []string{other})) {
 			t.Fatalf("%q: EqualValuesAt from %d disagrees with the values", vals, at)
+		}
+		// A text rendered without escaping is compared plainly too.
+		if !strings.Contains(l.Text, `\`) {
+			if !EqualPlainValuesAt(l.Text, 0, names, vals) || (other != a && EqualPlainValuesAt(l.Text, 0, names, []string{other, b})) ||
+				(other != b && EqualPlainValuesAt(l.Text, at, names[1:], []string{other})) {
+				t.Fatalf("%q: EqualPlainValuesAt disagrees with the values", vals)
+			}
 		}
 	})
 }
