@@ -207,9 +207,64 @@ func TestFaultSelfMetricCountsFailures(t *testing.T) {
 		}
 	}
 	if len(found) == 0 {
-		t.Skip("MISSING (issue 8, item 3): no self-metric counts collector failures: after two scrapes with 5 failing collectors, no prom_* family but " + selfMetric + " is exposed")
+		t.Fatal("no self-metric counts collector failures: after two scrapes with 5 failing collectors, no prom_* family but " + selfMetric + " is exposed")
 	}
 	t.Logf("self-metrics counting failures: %v", found)
+}
+
+// TestFaultFailuresLeaveWithCollector: a collector's failure count goes
+// when it leaves the registry (Unregister, Clear), so neither grows with
+// every collector ever registered, nor does a new collector of the same
+// name start with the old one's failures.
+func TestFaultFailuresLeaveWithCollector(t *testing.T) {
+	failures := func(reg *Registry) string {
+		b, _ := reg.Append(context.Background(), nil, FormatText) // the failures' error
+		var out []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, failuresMetric+"{") {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	failing := func(name string) Collector {
+		return &collectorFunc{names: []string{name}, fn: func(context.Context, *MetricWriter) error { return errors.New("down") }}
+	}
+	reg := NewRegistry()
+	a, b := failing("a_fails"), failing("b_fails")
+	reg.MustRegister(a, b)
+	failures(reg)
+	if got, want := failures(reg), failuresMetric+`{collector="a_fails"} 2`+"\n"+failuresMetric+`{collector="b_fails"} 2`; got != want {
+		t.Fatalf("after two scrapes:\n%s\nwant\n%s", got, want)
+	}
+	reg.Unregister(a)
+	if got, want := failures(reg), failuresMetric+`{collector="b_fails"} 3`; got != want {
+		t.Fatalf("after Unregister(a):\n%s\nwant\n%s", got, want)
+	}
+	reg.MustRegister(failing("a_fails"))
+	if got, want := failures(reg), failuresMetric+`{collector="a_fails"} 1`+"\n"+failuresMetric+`{collector="b_fails"} 4`; got != want {
+		t.Fatalf("a new a_fails:\n%s\nwant\n%s", got, want)
+	}
+	reg.Clear()
+	reg.MustRegister(&collectorFunc{names: []string{"a_fails"}, fn: func(_ context.Context, w *MetricWriter) error {
+		w.Gauge("a_fails", "Fine now.", 1, nil)
+		return nil
+	}})
+	if got := failures(reg); got != "" {
+		t.Fatalf("after Clear, a healthy a_fails:\n%s", got)
+	}
+	// A GaugeFunc's panic counts under the metric's name (shown from the
+	// next scrape, as the metric is written after the self-metrics), and
+	// leaves with it.
+	g := Must(NewGaugeFunc("g_panics", "Panics.", func() float64 { panic("g") }, WithRegistry(reg)))
+	failures(reg)
+	if got := failures(reg); got != failuresMetric+`{collector="g_panics"} 1` {
+		t.Fatalf("a panicking GaugeFunc: %q", got)
+	}
+	reg.Unregister(g)
+	if got := failures(reg); got != "" {
+		t.Fatalf("after Unregister(GaugeFunc):\n%s", got)
+	}
 }
 
 // faultBlocker is a collector that blocks until released or, unless it

@@ -49,14 +49,34 @@ type Registry struct {
 	failures map[string]uint64 // by collector name; see failuresMetric
 }
 
-// countFailure adds one failed collection of the named collector.
-func (r *Registry) countFailure(name string) {
+// countFailure adds one failed collection of the entry's collector, unless
+// it has left the registry since the scrape began: its count went with it
+// (Unregister, Clear).
+func (r *Registry) countFailure(e entry) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if c, ok := r.byName[e.name]; !ok || !sameCollector(c, e.c) {
+		return
+	}
 	r.failMu.Lock()
 	if r.failures == nil {
 		r.failures = map[string]uint64{}
 	}
-	r.failures[name]++
+	r.failures[e.name]++
 	r.failMu.Unlock()
+}
+
+// forgetFailures drops the failure counts of the named collectors, which
+// are leaving the registry, or all of them for nil. r.mu is held.
+func (r *Registry) forgetFailures(names ...string) {
+	r.failMu.Lock()
+	defer r.failMu.Unlock()
+	if names == nil {
+		clear(r.failures)
+	}
+	for _, n := range names {
+		delete(r.failures, n)
+	}
 }
 
 // SetMaxSeries sets the default series limit of the metrics whose first
@@ -84,6 +104,7 @@ const selfMetric = "prom_rejected_updates_total"
 // failuresMetric is the name of the counter in which every registry counts
 // the scrapes in which a collector failed: returned an error, panicked,
 // wrote samples that had to be dropped, or ran past the scrape's deadline.
+// A collector's series goes when it leaves the registry.
 const failuresMetric = "prom_collector_failures_total"
 
 // expiredMetric is the name of the counter in which every registry counts
@@ -221,6 +242,7 @@ func (r *Registry) Unregister(c Collector) bool {
 			delete(r.byName, n)
 		}
 	}
+	r.forgetFailures(old[i].name)
 	entries := slices.Delete(slices.Clone(old), i, i+1)
 	r.entries.Store(&entries)
 	return true
@@ -240,6 +262,7 @@ func (r *Registry) Clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	clear(r.byName)
+	r.forgetFailures()
 	r.entries.Store(&[]entry{})
 }
 
@@ -281,7 +304,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		if len(errs1) > 0 || overran {
 			errs = append(errs, errs1...)
 			if ctx.Err() == nil || overran {
-				r.countFailure(e.name)
+				r.countFailure(e)
 				failed = append(failed, e.name)
 			}
 		}
@@ -296,8 +319,8 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	var custom []*writtenFamily
 	if w != nil {
 		custom = r.withoutClashes(w.sorted(), &errs, func(by string) {
-			if by != "" && !slices.Contains(failed, by) {
-				r.countFailure(by)
+			if i := slices.IndexFunc(entries, func(e entry) bool { return e.name == by }); i >= 0 && !slices.Contains(failed, by) {
+				r.countFailure(entries[i])
 				failed = append(failed, by)
 			}
 		})
@@ -321,7 +344,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		if only == nil || only[m.name] {
 			if err := encodeFamily(e.fb, m, enc); err != nil {
 				errs = append(errs, err)
-				r.countFailure(m.name)
+				r.countFailure(e)
 			}
 		}
 	}
