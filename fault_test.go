@@ -228,7 +228,11 @@ func TestFaultFailuresLeaveWithCollector(t *testing.T) {
 		return strings.Join(out, "\n")
 	}
 	failing := func(name string) Collector {
-		return &collectorFunc{names: []string{name}, fn: func(context.Context, *MetricWriter) error { return errors.New("down") }}
+		var names []string
+		if name != "" {
+			names = []string{name}
+		}
+		return &collectorFunc{names: names, fn: func(context.Context, *MetricWriter) error { return errors.New("down") }}
 	}
 	reg := NewRegistry()
 	a, b := failing("a_fails"), failing("b_fails")
@@ -264,6 +268,11 @@ func TestFaultFailuresLeaveWithCollector(t *testing.T) {
 	reg.Unregister(g)
 	if got := failures(reg); got != "" {
 		t.Fatalf("after Unregister(GaugeFunc):\n%s", got)
+	}
+	// Collectors that describe no name share one series.
+	reg.MustRegister(failing(""), failing(""))
+	if got := failures(reg); got != failuresMetric+`{collector=""} 2` {
+		t.Fatalf("two unnamed failing collectors: %q", got)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -44,39 +43,6 @@ type Registry struct {
 	// maxSeries is the default series limit of the metrics registered
 	// here; 0 means none.
 	maxSeries atomic.Int64
-
-	failMu   sync.Mutex
-	failures map[string]uint64 // by collector name; see failuresMetric
-}
-
-// countFailure adds one failed collection of the entry's collector, unless
-// it has left the registry since the scrape began: its count went with it
-// (Unregister, Clear).
-func (r *Registry) countFailure(e entry) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if c, ok := r.byName[e.name]; !ok || !sameCollector(c, e.c) {
-		return
-	}
-	r.failMu.Lock()
-	if r.failures == nil {
-		r.failures = map[string]uint64{}
-	}
-	r.failures[e.name]++
-	r.failMu.Unlock()
-}
-
-// forgetFailures drops the failure counts of the named collectors, which
-// are leaving the registry, or all of them for nil. r.mu is held.
-func (r *Registry) forgetFailures(names ...string) {
-	r.failMu.Lock()
-	defer r.failMu.Unlock()
-	if names == nil {
-		clear(r.failures)
-	}
-	for _, n := range names {
-		delete(r.failures, n)
-	}
 }
 
 // SetMaxSeries sets the default series limit of the metrics whose first
@@ -91,6 +57,9 @@ type entry struct {
 	name string
 	c    Collector
 	fb   familyBase // nil for custom collectors
+	// failures counts the scrapes in which c failed while registered
+	// here (see failuresMetric): it leaves the registry with c.
+	failures *atomic.Uint64
 }
 
 // Default is the registry the metric constructors use unless given
@@ -189,7 +158,7 @@ func (r *Registry) Register(c Collector) error {
 	for _, n := range names {
 		r.byName[n] = c
 	}
-	e := entry{name: primaryName(c), c: c}
+	e := entry{name: primaryName(c), c: c, failures: new(atomic.Uint64)}
 	e.fb, _ = c.(familyBase)
 	if e.fb != nil {
 		e.fb.meta().reg.CompareAndSwap(nil, r)
@@ -242,7 +211,6 @@ func (r *Registry) Unregister(c Collector) bool {
 			delete(r.byName, n)
 		}
 	}
-	r.forgetFailures(old[i].name)
 	entries := slices.Delete(slices.Clone(old), i, i+1)
 	r.entries.Store(&entries)
 	return true
@@ -262,7 +230,6 @@ func (r *Registry) Clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	clear(r.byName)
-	r.forgetFailures()
 	r.entries.Store(&[]entry{})
 }
 
@@ -286,7 +253,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	entries := *r.entries.Load()
 	var w *MetricWriter
 	var errs []error
-	var failed []string // the collectors counted as failed in this scrape
+	var failed []*atomic.Uint64 // the collectors counted as failed in this scrape
 	for _, e := range entries {
 		if e.fb != nil || !wanted(e.c, only) {
 			continue
@@ -294,7 +261,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		if w == nil {
 			w = newMetricWriter()
 		}
-		w.collector = e.name
+		w.collector = e.failures
 		live := ctx.Err() == nil
 		errs1 := w.collect(ctx, e.c)
 		// A collector that ran past the scrape's deadline blocked it:
@@ -304,11 +271,11 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		if len(errs1) > 0 || overran {
 			errs = append(errs, errs1...)
 			if ctx.Err() == nil || overran {
-				r.countFailure(e)
-				failed = append(failed, e.name)
+				e.failures.Add(1)
+				failed = append(failed, e.failures)
 			}
 		}
-		w.collector = ""
+		w.collector = nil
 	}
 	for _, e := range entries {
 		if e.fb != nil && e.fb.meta().prepare != nil {
@@ -318,9 +285,9 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	w = r.collectSelf(entries, w)
 	var custom []*writtenFamily
 	if w != nil {
-		custom = r.withoutClashes(w.sorted(), &errs, func(by string) {
-			if i := slices.IndexFunc(entries, func(e entry) bool { return e.name == by }); i >= 0 && !slices.Contains(failed, by) {
-				r.countFailure(entries[i])
+		custom = r.withoutClashes(w.sorted(), &errs, func(by *atomic.Uint64) {
+			if by != nil && !slices.Contains(failed, by) {
+				by.Add(1)
 				failed = append(failed, by)
 			}
 		})
@@ -344,7 +311,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		if only == nil || only[m.name] {
 			if err := encodeFamily(e.fb, m, enc); err != nil {
 				errs = append(errs, err)
-				r.countFailure(e)
+				e.failures.Add(1)
 			}
 		}
 	}
@@ -374,9 +341,9 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 //     counter go_memstats_alloc_bytes_total, whose series Prometheus
 //     ingests, are one OpenMetrics family name.
 //
-// It calls dropped with the name of the collector that wrote each family
-// left out ("" for the registry's own).
-func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error, dropped func(by string)) []*writtenFamily {
+// It calls dropped with the failure count of the collector that wrote each
+// family left out (nil for the registry's own).
+func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error, dropped func(by *atomic.Uint64)) []*writtenFamily {
 	if len(custom) == 0 {
 		return custom
 	}
@@ -514,13 +481,20 @@ func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
 			w.Counter(expiredMetric, "Series removed after no lookup asked for them for longer than the metric's idle expiry (WithIdleExpiry).", float64(m.expired.Load()), Labels{"metric": m.name})
 		}
 	}
-	r.failMu.Lock()
-	defer r.failMu.Unlock()
-	for _, name := range slices.Sorted(maps.Keys(r.failures)) {
+	// Entries are sorted by name; collectors that describe no name share
+	// the name "", and their failures one series.
+	for i := 0; i < len(entries); {
+		name, n := entries[i].name, uint64(0)
+		for ; i < len(entries) && entries[i].name == name; i++ {
+			n += entries[i].failures.Load()
+		}
+		if n == 0 {
+			continue
+		}
 		if w == nil {
 			w = newMetricWriter()
 		}
-		w.Counter(failuresMetric, "Scrapes in which a collector failed (an error, a panic, samples that had to be dropped, or running past the scrape's deadline).", float64(r.failures[name]), Labels{"collector": name})
+		w.Counter(failuresMetric, "Scrapes in which a collector failed (an error, a panic, samples that had to be dropped, or running past the scrape's deadline).", float64(n), Labels{"collector": name})
 	}
 	return w
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/promgo/prom/internal/expo"
 )
@@ -32,15 +33,15 @@ import (
 type MetricWriter struct {
 	families map[string]*writtenFamily
 	errs     []error
-	// collector is the name of the collector writing, for the families
-	// it creates; "" for the registry's own.
-	collector string
+	// collector is the failure count of the collector writing, for the
+	// families it creates; nil for the registry's own.
+	collector *atomic.Uint64
 }
 
 type writtenFamily struct {
 	name, help string
 	typ        expo.Type
-	by         string          // the collector that wrote it first
+	by         *atomic.Uint64  // the failure count of the collector that wrote it first
 	seen       map[string]bool // label texts, to refuse duplicate series
 	samples    []writtenSample
 }
