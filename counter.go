@@ -464,6 +464,9 @@ func (c *Counter) Reset() { c.f.reset() }
 // Name returns the metric name.
 func (c *Counter) Name() string { return c.f.name }
 
+// Help returns the metric's help text.
+func (c *Counter) Help() string { return c.f.help }
+
 // LabelNames returns the label names declared with [WithLabelNames], in
 // order, or nil when the metric takes any label set.
 func (c *Counter) LabelNames() []string { return c.f.labelNames() }

@@ -281,6 +281,9 @@ func (g *Gauge) Reset() {
 // Name returns the metric name.
 func (g *Gauge) Name() string { return g.f.name }
 
+// Help returns the metric's help text.
+func (g *Gauge) Help() string { return g.f.help }
+
 // LabelNames returns the label names declared with [WithLabelNames], in
 // order, or nil when the metric takes any label set.
 func (g *Gauge) LabelNames() []string { return g.f.labelNames() }
@@ -339,6 +342,9 @@ func (g *GaugeFunc) Value() float64 { return g.fn() }
 
 // Name returns the metric name.
 func (g *GaugeFunc) Name() string { return g.f.name }
+
+// Help returns the metric's help text.
+func (g *GaugeFunc) Help() string { return g.f.help }
 
 // Describe returns the metric name; it implements [Collector].
 func (g *GaugeFunc) Describe() []string { return g.f.describe() }

@@ -378,6 +378,9 @@ func (h *Histogram) Reset() { h.f.reset() }
 // Name returns the metric name.
 func (h *Histogram) Name() string { return h.f.name }
 
+// Help returns the metric's help text.
+func (h *Histogram) Help() string { return h.f.help }
+
 // LabelNames returns the label names declared with [WithLabelNames], in
 // order, or nil when the metric takes any label set.
 func (h *Histogram) LabelNames() []string { return h.f.labelNames() }

@@ -666,6 +666,9 @@ func (m *Summary) Reset() { m.f.reset() }
 // Name returns the metric name.
 func (m *Summary) Name() string { return m.f.name }
 
+// Help returns the metric's help text.
+func (m *Summary) Help() string { return m.f.help }
+
 // LabelNames returns the label names declared with [WithLabelNames], in
 // order, or nil when the metric takes any label set.
 func (m *Summary) LabelNames() []string { return m.f.labelNames() }

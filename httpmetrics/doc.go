@@ -44,10 +44,14 @@
 //
 // A handler that panics counts in panics_total and, when it had not sent a
 // header yet, as a 500 response (otherwise as the response it had begun,
-// once: aioprometheus counts it twice). The panic then goes on, untouched,
-// to the server's or the framework's recovery; the middleware never
-// recovers. A handler that hijacks the connection (a WebSocket upgrade)
-// counts as a request and nothing else: no status code is made up for it.
+// once: aioprometheus counts it twice). The panic then goes on with its
+// value, from where it began, to the server's or the framework's recovery:
+// the middleware recovers it only to tell [net/http.ErrAbortHandler] from
+// the others, and panics with it again. A handler that aborts with
+// ErrAbortHandler, which net/http answers by closing the connection without
+// a word, is no panic: it counts as the response it had begun, or as a
+// request and nothing else. So does a handler that hijacks the connection
+// (a WebSocket upgrade): no status code is made up for it.
 //
 // # Routes and cardinality
 //

@@ -2,6 +2,7 @@ package httpmetrics
 
 import (
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -67,13 +68,12 @@ func (mw *Middleware) code(c int) string {
 
 // muxRoute returns the route that http.ServeMux matched for r, read from
 // r.Pattern once the mux has served r: the pattern without its method
-// ("GET /users/{id}" gives "/users/{id}"), or "" when no pattern matched.
-func muxRoute(r *http.Request, code int) string {
+// ("GET /users/{id}" gives "/users/{id}"), or "" when no pattern matched or
+// the mux answered with a redirect of its own. location is the response's
+// Location header.
+func muxRoute(r *http.Request, code int, location string) string {
 	p := r.Pattern
-	if p == "" {
-		return ""
-	}
-	if muxRedirect(r, p, code) {
+	if p == "" || muxRedirect(r, p, code, location) {
 		return ""
 	}
 	return withoutMethod(p)
@@ -96,29 +96,50 @@ func withoutMethod(p string) string {
 }
 
 // muxRedirect reports whether ServeMux answered r itself with a redirect
-// to r's path plus a slash (a request for /x where only /x/ is registered)
-// and set pattern p to that path, which a client chooses freely: on every
-// Go release for CONNECT, and for every method before Go 1.25
-// (golang/go#73688), with the redirect's status 301 or 307. Such a request
-// reached no handler; it is recorded as unmatched.
-func muxRedirect(r *http.Request, p string, code int) bool {
+// (status 301, 307 or 308), so that the request reached no handler: to its
+// path plus a slash (a request for /x where only /x/ is registered), or to
+// its cleaned path (/a//b, /a/./b). Such a request is recorded as
+// unmatched, though the mux sets the pattern: to the pattern the target
+// would match, or, for the slash redirect before Go 1.25 (and for CONNECT
+// on every release, golang/go#73688), to the target path itself, which a
+// client chooses freely. It is recognised by that pattern, or by a
+// Location whose path is the one the mux redirects to.
+func muxRedirect(r *http.Request, p string, code int, location string) bool {
 	switch code {
 	case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 	default:
 		return false
 	}
-	dir, ok := strings.CutSuffix(p, "/")
-	if !ok {
-		return false
-	}
 	// The mux appends the slash to the escaped path, cleaned unless the
 	// method is CONNECT.
-	for _, q := range [...]string{r.URL.Path, r.URL.EscapedPath()} {
-		if dir == q || dir == muxCleanPath(q) {
-			return true
+	if dir, ok := strings.CutSuffix(p, "/"); ok {
+		for _, q := range [...]string{r.URL.Path, r.URL.EscapedPath()} {
+			if dir == q || dir == muxCleanPath(q) {
+				return true
+			}
 		}
 	}
-	return false
+	target, _, _ := strings.Cut(location, "?")
+	if !strings.HasPrefix(target, "/") {
+		return false
+	}
+	target, err := url.PathUnescape(target)
+	if err != nil {
+		return false
+	}
+	if target == muxCleanPath(r.URL.Path)+"/" {
+		// The slash redirect goes to a path that p matches exactly: as
+		// many segments (p's wildcards take one each, a trailing {$} or
+		// {name...} none). A handler of p that redirects to the path plus
+		// a slash itself, as one of pattern / may, ran.
+		pp := withoutMethod(p)
+		if i := strings.IndexByte(pp, '/'); i > 0 {
+			pp = pp[i:] // without the host
+		}
+		return strings.Count(pp, "/") == strings.Count(target, "/")
+	}
+	// A handler never sees an unclean path: the mux redirects it first.
+	return r.Method != http.MethodConnect && target == muxCleanPath(r.URL.EscapedPath()) && target != r.URL.EscapedPath()
 }
 
 // muxCleanPath cleans p as ServeMux does before it matches: rooted, with

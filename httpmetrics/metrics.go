@@ -79,10 +79,20 @@ func newMetrics(c *config) (_ *metrics, err error) {
 		routeLabels); err != nil {
 		return nil, err
 	}
-	if m.responses, err = b.counter(ResponsesName,
-		"HTTP responses sent, by method, route and status code.",
-		codeLabels); err != nil {
+	codesHelp := [2]string{"HTTP responses sent, by method, route and status code.",
+		"HTTP responses sent, by method, route and status class (2xx, 4xx...)."}
+	grouped := 0
+	if c.group {
+		grouped = 1
+	}
+	if m.responses, err = b.counter(ResponsesName, codesHelp[grouped], codeLabels); err != nil {
 		return nil, err
+	}
+	// Codes and classes in one metric would not add up: a Middleware
+	// that reuses one made by another must write the same kind, which its
+	// help tells. (One the program made itself it takes as it is.)
+	if m.responses.Help() == codesHelp[1-grouped] {
+		return nil, mismatch(b.prefix+ResponsesName, "status codes", fmt.Errorf("it was made by a Middleware %s WithGroupedStatusCodes", [2]string{"with", "without"}[grouped]))
 	}
 	if m.panics, err = b.counter(PanicsName,
 		"HTTP handlers that panicked, by method and route.",

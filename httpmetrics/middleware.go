@@ -29,7 +29,9 @@ type Middleware struct {
 // a Middleware that records into them. When an earlier New created them in
 // that registry already, the new Middleware records into the same metrics;
 // New fails when a metric name is taken by a metric of another type or with
-// other labels, constant labels or buckets, and on invalid options (a
+// other labels, constant labels or buckets, or by the responses counter of
+// a Middleware that groups status codes otherwise ([WithGroupedStatusCodes]:
+// codes and classes would not add up), and on invalid options (a
 // namespace or constant label that makes an invalid name, unsorted
 // buckets): servers that share a registry need the same [WithConstLabels],
 // or a registry each.
@@ -95,6 +97,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := mw.begin(r)
 	returned := false
 	defer func() {
+		var p any // see Observe
+		if !returned {
+			p = recover()
+		}
 		o := Observation{Code: rw.code, ResponseSize: rw.size, Hijacked: rw.hijacked}
 		switch {
 		case rw.routeSet:
@@ -102,9 +108,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case mw.route != nil:
 			o.Route = mw.route(r)
 		default:
-			o.Route = muxRoute(r, rw.code)
+			o.Route = muxRoute(r, rw.code, rw.Header().Get("Location"))
 		}
-		mw.end(&s, o, !returned)
+		mw.end(&s, o, !returned, p == any(http.ErrAbortHandler))
+		if p != nil {
+			panic(p)
+		}
 	}()
 	h.next.ServeHTTP(rw, r)
 	returned = true
@@ -128,6 +137,11 @@ type Observation struct {
 	// if it panicked) and nowhere else, so no status code is made up for
 	// it.
 	Hijacked bool
+	// Nested reports that the request was recorded by an Observe that
+	// serve ran: a router that dispatches a request again through its own
+	// middleware (gin's HandleContext) records it there, with the route
+	// it ended at, and the outer Observe records nothing.
+	Nested bool
 }
 
 // Observe records one request for a router adapter. It calls serve, which
@@ -136,8 +150,9 @@ type Observation struct {
 // request; the in-flight gauge counts it while serve runs. When serve
 // panics, report is still called, with panicked true (it is also true
 // after runtime.Goexit), and after the recording the panic goes on with
-// its value and stack untouched, to the framework's or the server's
-// recovery: Observe never recovers. Requests to excluded paths are served
+// its value, to the framework's or the server's recovery: Observe recovers
+// it only to tell [net/http.ErrAbortHandler] from the others (see the
+// package doc) and panics with it again. Requests to excluded paths are served
 // and not recorded: report is not called. Observe keeps neither function,
 // and does not allocate unless [WithSizes] is set and the request body's
 // length is unknown.
@@ -149,7 +164,19 @@ func (mw *Middleware) Observe(r *http.Request, serve func(), report func(panicke
 	s := mw.begin(r)
 	returned := false
 	defer func() {
-		mw.end(&s, report(!returned), !returned)
+		// A panic is recovered only to tell http.ErrAbortHandler, with
+		// which a handler ends its response quietly, from the others, and
+		// goes on with its value once the request is recorded (the stack
+		// it began in is still below). recover returns nil after
+		// runtime.Goexit, which goes on by itself.
+		var p any
+		if !returned {
+			p = recover()
+		}
+		mw.end(&s, report(!returned), !returned, p == any(http.ErrAbortHandler))
+		if p != nil {
+			panic(p)
+		}
 	}()
 	serve()
 	returned = true
@@ -190,12 +217,21 @@ func (mw *Middleware) begin(r *http.Request) state {
 }
 
 // end records the request that begin started.
-func (mw *Middleware) end(s *state, o Observation, panicked bool) {
+func (mw *Middleware) end(s *state, o Observation, panicked, aborted bool) {
 	m := mw.m
 	m.inFlight.Dec()
+	if o.Nested {
+		return
+	}
 	route := o.Route
 	if route == "" {
 		route = Unmatched
+	}
+	if aborted {
+		// net/http closes the connection without a response (or cuts
+		// the one begun) and logs nothing: no panic, no made-up 500.
+		panicked = false
+		o.Hijacked = o.Hijacked || o.Code == 0
 	}
 	if panicked {
 		m.panics.WithValues(s.method, route).Inc()

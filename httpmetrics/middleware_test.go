@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -140,19 +141,33 @@ func TestPanic(t *testing.T) {
 	mux.HandleFunc("GET /abort", func(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	})
+	mux.HandleFunc("GET /late-abort", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	})
 	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) {})
 	s := serve(t, mw.Wrap(mux))
 	// A fresh connection for each panicking request: the transport retries
 	// a GET whose reused connection closed without an answer, and the
 	// retry would count twice.
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	// get sends GET path and returns the status, or 0 when the connection
+	// closed without an answer.
+	get := func(path string) int {
+		resp, err := client.Get(s.URL + path)
+		if err != nil {
+			return 0
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
 
 	// net/http recovers the panic and closes the connection without an
 	// answer: the client sees a transport error.
-	req, _ := http.NewRequest(http.MethodGet, s.URL+"/boom", nil)
-	if resp, err := client.Do(req); err == nil {
-		resp.Body.Close()
-		t.Errorf("GET /boom: status %d, want the connection closed", resp.StatusCode)
+	if code := get("/boom"); code != 0 {
+		t.Errorf("GET /boom: status %d, want the connection closed", code)
 	}
 	// The server still serves.
 	s.get(t, "/ok", 200)
@@ -178,28 +193,56 @@ func TestPanic(t *testing.T) {
 
 	// A panic after the header was sent counts the response once, with
 	// the status sent.
-	req, _ = http.NewRequest(http.MethodGet, s.URL+"/late-boom", nil)
-	if resp, err := client.Do(req); err == nil {
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
+	get("/late-boom")
 	wantValue(t, "panics /late-boom", panics(t, reg, "GET", "/late-boom"), 1)
 	wantValue(t, "responses /late-boom 202", responses(t, reg, "GET", "/late-boom", "202"), 1)
 	wantValue(t, "responses /late-boom 500", responses(t, reg, "GET", "/late-boom", "500"), 0)
 
 	// http.ErrAbortHandler goes on to the server, which aborts quietly.
 	before := s.log.String()
-	req, _ = http.NewRequest(http.MethodGet, s.URL+"/abort", nil)
-	if resp, err := client.Do(req); err == nil {
-		resp.Body.Close()
-		t.Errorf("GET /abort: status %d, want the connection closed", resp.StatusCode)
+	if code := get("/abort"); code != 0 {
+		t.Errorf("GET /abort: status %d, want the connection closed", code)
 	}
 	s.get(t, "/ok", 200)
 	if after := s.log.String(); after != before {
 		t.Errorf("the server logged an ErrAbortHandler panic, so the value was changed:\n%s", after[len(before):])
 	}
-	wantValue(t, "panics /abort", panics(t, reg, "GET", "/abort"), 1)
-	wantValue(t, "responses /abort 500", responses(t, reg, "GET", "/abort", "500"), 1)
+	// An abort is no panic, and no response was sent.
+	wantValue(t, "requests /abort", requests(t, reg, "GET", "/abort"), 1)
+	wantValue(t, "panics /abort", panics(t, reg, "GET", "/abort"), 0)
+	wantValue(t, "responses /abort 500", responses(t, reg, "GET", "/abort", "500"), 0)
+	if n := durationCount(t, reg, "GET", "/abort"); n != 0 {
+		t.Errorf("duration count /abort = %d, want 0", n)
+	}
+
+	// An abort after the header: the response begun counts, once.
+	get("/late-abort")
+	wantValue(t, "panics /late-abort", panics(t, reg, "GET", "/late-abort"), 0)
+	wantValue(t, "responses /late-abort 202", responses(t, reg, "GET", "/late-abort", "202"), 1)
+	if got := inFlight(t, reg); got != 0 {
+		t.Errorf("in flight = %v after the aborts, want 0", got)
+	}
+}
+
+// TestGoexit: a handler that ends its goroutine with runtime.Goexit (as
+// t.FailNow does) is recorded as a panic that sent no header, and the
+// Goexit goes on: nothing recovers it into a return.
+func TestGoexit(t *testing.T) {
+	mw, reg := newMiddleware(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /exit", func(http.ResponseWriter, *http.Request) { runtime.Goexit() })
+	returned := make(chan bool)
+	go func() {
+		ok := false
+		defer func() { returned <- ok }()
+		mw.Wrap(mux).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/exit", nil))
+		ok = true
+	}()
+	if <-returned {
+		t.Fatal("ServeHTTP returned after runtime.Goexit")
+	}
+	wantValue(t, "requests /exit", requests(t, reg, "GET", "/exit"), 1)
+	wantValue(t, "panics /exit", panics(t, reg, "GET", "/exit"), 1)
 }
 
 // TestPanicThroughRecovery puts a recovering middleware outside: it sees
@@ -446,6 +489,18 @@ func TestReuseConflicts(t *testing.T) {
 			_, err := httpmetrics.New(httpmetrics.WithRegistry(reg))
 			return err
 		}, []httpmetrics.Option{httpmetrics.WithDurationBuckets(0.1, 1)}},
+		{"status classes beside codes", func(reg *prom.Registry) error {
+			_, err := httpmetrics.New(httpmetrics.WithRegistry(reg))
+			return err
+		}, []httpmetrics.Option{httpmetrics.WithGroupedStatusCodes()}},
+		{"status codes beside classes", func(reg *prom.Registry) error {
+			_, err := httpmetrics.New(httpmetrics.WithRegistry(reg), httpmetrics.WithGroupedStatusCodes())
+			return err
+		}, nil},
+		{"namespaced status classes beside codes", func(reg *prom.Registry) error {
+			_, err := httpmetrics.New(httpmetrics.WithRegistry(reg), httpmetrics.WithNamespace("shop"))
+			return err
+		}, []httpmetrics.Option{httpmetrics.WithGroupedStatusCodes(), httpmetrics.WithNamespace("shop")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -847,6 +902,66 @@ func TestTrailingSlashRedirect(t *testing.T) {
 	}
 }
 
+// TestMuxRedirects: a redirect that ServeMux makes up itself (to the path
+// plus a slash, or to the cleaned path) reached no handler and is recorded
+// as unmatched, whatever pattern the mux set; a handler's own redirect,
+// to the same kind of target, is recorded under its route.
+func TestMuxRedirects(t *testing.T) {
+	redirect := func(to func(r *http.Request) string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, to(r), http.StatusMovedPermanently) }
+	}
+	tests := []struct {
+		pattern string
+		handler http.HandlerFunc // nil: one that must not run
+		host    string
+		target  string
+		route   string
+	}{
+		{pattern: "/dir/", target: "/dir", route: httpmetrics.Unmatched},
+		{pattern: "GET /dir/", target: "/dir", route: httpmetrics.Unmatched},
+		{pattern: "GET /dir/", target: "/dir?q=1&r=%2F", route: httpmetrics.Unmatched},
+		{pattern: "GET  /dír/", target: "/d%C3%ADr", route: httpmetrics.Unmatched},
+		{pattern: "/teams/{id}/", target: "/teams/7", route: httpmetrics.Unmatched},
+		{pattern: "GET /docs/{$}", target: "/docs", route: httpmetrics.Unmatched},
+		{pattern: "GET /files/{path...}", target: "/files", route: httpmetrics.Unmatched},
+		{pattern: "GET example.com/host/", host: "example.com", target: "/host", route: httpmetrics.Unmatched},
+		{pattern: "GET /users/{id}", target: "/users//1", route: httpmetrics.Unmatched},
+		{pattern: "GET /users/{id}", target: "/users/./1", route: httpmetrics.Unmatched},
+		{pattern: "GET /users/{id}", target: "/x/../users/1?a=b", route: httpmetrics.Unmatched},
+		{pattern: "GET /a/b/", target: "/a//b", route: httpmetrics.Unmatched},
+		// Handlers that redirect themselves.
+		{pattern: "/", handler: redirect(func(r *http.Request) string { return r.URL.Path + "/" }), target: "/a", route: "/"},
+		{pattern: "GET /docs", handler: redirect(func(r *http.Request) string { return "/docs/" }), target: "/docs", route: "/docs"},
+		{pattern: "GET /{x}", handler: redirect(func(r *http.Request) string { return r.URL.Path + "/" }), target: "/x", route: "/{x}"},
+		{pattern: "GET /login", handler: redirect(func(r *http.Request) string { return "/login" }), target: "/login", route: "/login"},
+		{pattern: "GET /old/{id}", handler: redirect(func(r *http.Request) string { return "/new/" + r.PathValue("id") }), target: "/old/3", route: "/old/{id}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern+" "+tt.target, func(t *testing.T) {
+			mw, reg := newMiddleware(t)
+			mux := http.NewServeMux()
+			h := tt.handler
+			if h == nil {
+				h = func(http.ResponseWriter, *http.Request) { t.Errorf("the handler of %q ran", tt.pattern) }
+			}
+			mux.HandleFunc(tt.pattern, h)
+			req := httptest.NewRequest(http.MethodGet, tt.target, nil)
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			rec := httptest.NewRecorder()
+			mw.Wrap(mux).ServeHTTP(rec, req)
+			if rec.Code/100 != 3 {
+				t.Fatalf("status %d, want a redirect", rec.Code)
+			}
+			code := strconv.Itoa(rec.Code)
+			if got := responses(t, reg, http.MethodGet, tt.route, code); got != 1 {
+				t.Errorf("responses{route=%q,code=%q} = %v, want 1; have %q", tt.route, code, got, samples(t, reg, "http_server_responses_total"))
+			}
+		})
+	}
+}
+
 // TestCardinality sends 10,000 requests with random paths and random
 // methods: the series stay a small fixed number.
 func TestCardinality(t *testing.T) {
@@ -1027,4 +1142,22 @@ func TestNoGoroutineLeak(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestObserveNested: an Observe whose report says Nested records nothing,
+// the request having been recorded by the Observe that serve ran, and its
+// in-flight count goes again.
+func TestObserveNested(t *testing.T) {
+	mw, reg := newMiddleware(t)
+	r := httptest.NewRequest(http.MethodGet, "/old", nil)
+	mw.Observe(r, func() {
+		mw.Observe(r, func() {}, func(bool) httpmetrics.Observation {
+			return httpmetrics.Observation{Route: "/new", Code: http.StatusOK}
+		})
+	}, func(bool) httpmetrics.Observation {
+		return httpmetrics.Observation{Route: "/old", Code: http.StatusOK, Nested: true}
+	})
+	wantValue(t, "requests /new", requests(t, reg, "GET", "/new"), 1)
+	wantValue(t, "requests /old", requests(t, reg, "GET", "/old"), 0)
+	wantValue(t, "in flight", inFlight(t, reg), 0)
 }

@@ -19,7 +19,9 @@
 // (103 Early Hints) is not recorded, as in httpmetrics. gin writes its own
 // body for those 404 and 405 responses ("404 page not found") after the
 // middleware has returned, so with httpmetrics.WithSizes their response
-// size is recorded as 0.
+// size is recorded as 0. A request that a handler dispatches again with
+// the engine's HandleContext (an internal redirect) is recorded once, with
+// the route it ended at.
 //
 // # Redirects are not recorded
 //
@@ -82,7 +84,10 @@ func Middleware(mw *httpmetrics.Middleware) gin.HandlerFunc {
 		w := &writer{ResponseWriter: c.Writer}
 		c.Writer = w
 		mw.Observe(c.Request, c.Next, func(panicked bool) httpmetrics.Observation {
-			o := httpmetrics.Observation{Route: c.FullPath(), Hijacked: w.hijacked}
+			// HandleContext runs the engine's middleware again, this one
+			// included, which records the request; it puts gin's own
+			// writer back first.
+			o := httpmetrics.Observation{Route: c.FullPath(), Hijacked: w.hijacked, Nested: c.Writer != w}
 			// gin sends the status it holds once the handlers return,
 			// even when they wrote nothing; after a panic only what was
 			// written went out.

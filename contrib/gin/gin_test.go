@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/promgo/prom"
 	promgin "github.com/promgo/prom/contrib/gin"
 	"github.com/promgo/prom/httpmetrics"
+	"github.com/promgo/prom/promtest"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -278,5 +280,44 @@ func TestGinRedirects(t *testing.T) {
 				adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": "/users/:user_id", "code": "200"}, 1)
 			})
 		}
+	}
+}
+
+// TestGinHandleContext: a handler that dispatches the request again with
+// the engine's HandleContext, which runs the middleware again, has it
+// recorded once, with the route it ended at.
+func TestGinHandleContext(t *testing.T) {
+	reg := prom.NewRegistry()
+	r := gin.New()
+	r.Use(gin.Recovery(), prom.Must(promgin.New(httpmetrics.WithRegistry(reg))))
+	r.GET("/new", func(c *gin.Context) { c.String(http.StatusOK, "new") })
+	r.GET("/old", func(c *gin.Context) {
+		c.Request.URL.Path = "/new"
+		r.HandleContext(c)
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	b, err := promtest.Gather(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	for _, want := range []string{
+		`http_server_requests_total{method="GET",route="/new"} 1`,
+		`http_server_responses_total{method="GET",route="/new",code="200"} 1`,
+		`http_server_request_duration_seconds_count{method="GET",route="/new"} 1`,
+	} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("lacks %s:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, `route="/old"`) {
+		t.Errorf("the first route is recorded too:\n%s", got)
 	}
 }
