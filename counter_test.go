@@ -175,10 +175,10 @@ func TestCounterBadLabels(t *testing.T) {
 		bind func() (*CounterSeries, error)
 		want []string // substrings of the error
 	}{
-		{"too few values", func() (*CounterSeries, error) { return declared.BindValues("x") }, []string{`"d_total"`, "got 1 values"}},
+		{"too few values", func() (*CounterSeries, error) { return declared.BindValues("x") }, []string{`"d_total"`, "got 1 value"}},
 		{"too many values", func() (*CounterSeries, error) { return declared.BindValues("x", "y", "z") }, []string{"got 3 values"}},
 		{"unknown name", func() (*CounterSeries, error) { return declared.Bind(Labels{"a": "1", "c": "2"}) }, []string{`no label "c"`}},
-		{"missing name", func() (*CounterSeries, error) { return declared.Bind(Labels{"a": "1"}) }, []string{"got 1 labels"}},
+		{"missing name", func() (*CounterSeries, error) { return declared.Bind(Labels{"a": "1"}) }, []string{"got 1 label"}},
 		{"unlabelled on declared", func() (*CounterSeries, error) { return declared.Bind(nil) }, []string{"got 0 labels"}},
 		{"values on undeclared", func() (*CounterSeries, error) { return free.BindValues("x") }, []string{"no label names"}},
 		{"invalid name", func() (*CounterSeries, error) { return free.Bind(Labels{"1x": "v"}) }, []string{`"1x"`, "must match"}},
@@ -194,6 +194,9 @@ func TestCounterBadLabels(t *testing.T) {
 			}
 			if !errors.Is(err, ErrInvalidLabels) && !errors.Is(err, ErrInvalidName) {
 				t.Errorf("error %v is neither ErrInvalidLabels nor ErrInvalidName", err)
+			}
+			if msg := err.Error(); strings.Contains(msg, " 1 values") || strings.Contains(msg, " 1 labels") {
+				t.Errorf("error %q counts one in the plural", msg)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {

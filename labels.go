@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -320,7 +321,7 @@ func namedKey(names, values []string) labelKey {
 func (s *labelSchema) validate(k *labelKey) error {
 	if s.declared != nil {
 		if len(k.values) != len(s.declared) {
-			return fmt.Errorf("prom: %w: metric %q has %d label names %v, got %d values", ErrInvalidLabels, s.metric, len(s.declared), s.declared, len(k.values))
+			return fmt.Errorf("prom: %w: metric %q has %d label names %v, got %s", ErrInvalidLabels, s.metric, len(s.declared), s.declared, plural(len(k.values), "value"))
 		}
 		return nil
 	}
@@ -363,7 +364,7 @@ func (s *labelSchema) mapError(m Labels) error {
 			return fmt.Errorf("prom: %w: metric %q has no label %q (its labels are %v)", ErrInvalidLabels, s.metric, name, s.declared)
 		}
 	}
-	return fmt.Errorf("prom: %w: metric %q has labels %v, got %d labels", ErrInvalidLabels, s.metric, s.declared, len(m))
+	return fmt.Errorf("prom: %w: metric %q has labels %v, got %s", ErrInvalidLabels, s.metric, s.declared, plural(len(m), "label"))
 }
 
 // validUTF8 reports whether every string is valid UTF-8.
@@ -383,4 +384,13 @@ func sanitize(ss []string) []string {
 		out[i] = expo.ValidUTF8(s)
 	}
 	return out
+}
+
+// plural is n and the noun, in the plural unless n is 1: "1 value",
+// "2 values".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
