@@ -479,7 +479,11 @@ func (c *Counter) ConstLabels() Labels { return c.f.constLabels() }
 // samples); for n_total, n and n_created. It implements [Collector].
 func (c *Counter) Describe() []string { return c.f.describe() }
 
-// Collect writes the family to w; it implements [Collector].
+// Collect writes the family to w; it implements [Collector]. A registry
+// scrapes a registered metric without it. A collector that calls it
+// instead (delegating to the metrics it owns) gets what a MetricWriter
+// holds: the samples, without exemplars, unit and created times; register
+// the metric itself to keep them.
 func (c *Counter) Collect(ctx context.Context, w *MetricWriter) error { return collectVia(ctx, c, w) }
 
 func (c *Counter) encode(enc expo.Encoder) {

@@ -19,8 +19,8 @@ func newExemplar(metric string, l Labels, v float64) (*expo.Exemplar, error) {
 	names := make([]string, 0, len(l))
 	runes := 0
 	for n, val := range l {
-		if !validLabelName(n) {
-			return nil, fmt.Errorf("prom: %w: exemplar label name %q of metric %q must match [a-zA-Z_][a-zA-Z0-9_]*", ErrInvalidName, n, metric)
+		if err := CheckLabelName(n); err != nil {
+			return nil, fmt.Errorf("%w (an exemplar label of metric %q)", err, metric)
 		}
 		names = append(names, n)
 		runes += utf8.RuneCountInString(n) + utf8.RuneCountInString(val)

@@ -299,17 +299,18 @@ func TestExemplarValidation(t *testing.T) {
 	c.With(nil).AddWithExemplar(1, Labels{"trace_id": long}) // 136 runes: too many
 	c.With(nil).IncWithExemplar(Labels{"bad-name": "1"})
 	h.With(nil).ObserveWithExemplar(1, Labels{"ü": "1"})
+	c.With(nil).IncWithExemplar(Labels{"__x": "1"})                                   // a reserved name
 	c.With(nil).IncWithExemplar(Labels{"t": strings.Repeat("ü", MaxExemplarRunes-1)}) // 128 runes: fine
-	if v, _ := c.Get(nil); v != 3 {
+	if v, _ := c.Get(nil); v != 4 {
 		t.Fatalf("counter %v; the adds must count even when their exemplars are dropped", v)
 	}
 	out := text(t, reg)
-	if !strings.Contains(out, `prom_rejected_updates_total{metric="c_total",reason="invalid_exemplar"} 2`) ||
+	if !strings.Contains(out, `prom_rejected_updates_total{metric="c_total",reason="invalid_exemplar"} 3`) ||
 		!strings.Contains(out, `prom_rejected_updates_total{metric="h",reason="invalid_exemplar"} 1`) {
 		t.Errorf("refused exemplars not counted:\n%s", out)
 	}
 	om, _ := reg.Append(context.Background(), nil, FormatOpenMetrics)
-	if !strings.Contains(string(om), `c_total 3 # {t="üü`) {
+	if !strings.Contains(string(om), `c_total 4 # {t="üü`) {
 		t.Errorf("the valid exemplar is missing:\n%s", om)
 	}
 }

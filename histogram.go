@@ -392,7 +392,11 @@ func (h *Histogram) ConstLabels() Labels { return h.f.constLabels() }
 // its _bucket, _count, _sum and _created names; it implements [Collector].
 func (h *Histogram) Describe() []string { return h.f.describe() }
 
-// Collect writes the family to w; it implements [Collector].
+// Collect writes the family to w; it implements [Collector]. A registry
+// scrapes a registered metric without it. A collector that calls it
+// instead (delegating to the metrics it owns) gets what a MetricWriter
+// holds: the samples, without exemplars, unit and created times; register
+// the metric itself to keep them.
 func (h *Histogram) Collect(ctx context.Context, w *MetricWriter) error {
 	return collectVia(ctx, h, w)
 }

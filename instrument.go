@@ -2,6 +2,7 @@ package prom
 
 import (
 	"context"
+	"reflect"
 	"time"
 )
 
@@ -60,22 +61,14 @@ func observe(o Observer, v float64) {
 	}
 }
 
-// isNil reports whether o is nil or holds a nil pointer to one of prom's
-// observers.
+// isNil reports whether o is nil or holds a nil pointer (to any of
+// prom's observers, typed ones such as *HistogramOf[L] included).
 func isNil(o Observer) bool {
-	switch s := o.(type) {
-	case nil:
+	if o == nil {
 		return true
-	case *HistogramSeries:
-		return s == nil
-	case *SummarySeries:
-		return s == nil
-	case *Histogram:
-		return s == nil
-	case *Summary:
-		return s == nil
 	}
-	return false
+	v := reflect.ValueOf(o)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // TimeFunc calls fn, observes the seconds it took into o, whether fn
@@ -166,7 +159,12 @@ func CountIf(match func(error) bool) CountOption {
 // err must point to the function's error result; it is read when the
 // deferred call runs, after the return statement has set it. The returned
 // function must be deferred directly: called in any other way it cannot
-// see a panic. runtime.Goexit (t.FailNow, say) is not counted.
+// see a panic. runtime.Goexit (t.FailNow, say) is not counted. Under
+// GODEBUG=panicnil=1, where recover cannot tell panic(nil) from
+// runtime.Goexit, a panic(nil) is taken for runtime.Goexit: neither
+// counted nor raised again, it stops here (the default, panicnil=0, which
+// every module requiring Go 1.21 or later has, turns panic(nil) into a
+// *runtime.PanicNilError, counted and raised again as any panic).
 //
 // With a nil c it counts nothing, and with a nil err only panics; either
 // way a panic goes on up the stack.
@@ -196,7 +194,8 @@ func countError(c *CounterSeries, err error, opts []CountOption) {
 
 // CountErrors calls fn and adds 1 to c when it returns a non-nil error
 // (that the CountIf options accept) or panics; the panic is raised again
-// after counting. It returns fn's error.
+// after counting. It returns fn's error. See [CountError] for
+// runtime.Goexit and GODEBUG=panicnil=1.
 func CountErrors(c *CounterSeries, fn func() error, opts ...CountOption) (err error) {
 	defer CountError(c, &err, opts...)()
 	return fn()

@@ -323,6 +323,8 @@ func TestInstrumentNil(t *testing.T) {
 		nilSummary *Summary
 		nilGauge   *GaugeSeries
 		nilCounter *CounterSeries
+		nilTypedH  *HistogramOf[reqLabels]
+		nilTypedS  *SummaryOf[reqLabels]
 	)
 	c := Must(NewCounter("nil_failures_total", "h", WithRegistry(nil))).With(nil)
 	for _, tc := range []struct {
@@ -335,6 +337,8 @@ func TestInstrumentNil(t *testing.T) {
 		{"Time(nil)", func() error { defer Time(nil)(); return nil }, nil, false, 0},
 		{"Time(nil series)", func() error { defer Time(nilHist)(); return nil }, nil, false, 0},
 		{"Time(nil summary)", func() error { defer Time(nilSummary)(); return nil }, nil, false, 0},
+		{"Time(nil typed histogram)", func() error { defer Time(nilTypedH)(); return nil }, nil, false, 0},
+		{"TimeFunc(nil typed summary)", func() error { return TimeFunc(nilTypedS, func() error { return nil }) }, nil, false, 0},
 		{"TimeFunc(nil series) failing", func() error { return TimeFunc(nilHist, func() error { return errBoom }) }, errBoom, false, 0},
 		{"InProgress(nil)", func() error { defer InProgress(nilGauge)(); return nil }, nil, false, 0},
 		{"InProgressFunc(nil) panicking", func() error { return InProgressFunc(nilGauge, func() error { panic(errBoom) }) }, nil, true, 0},

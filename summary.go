@@ -680,7 +680,11 @@ func (m *Summary) ConstLabels() Labels { return m.f.constLabels() }
 // its _count, _sum and _created names; it implements [Collector].
 func (m *Summary) Describe() []string { return m.f.describe() }
 
-// Collect writes the family to w; it implements [Collector].
+// Collect writes the family to w; it implements [Collector]. A registry
+// scrapes a registered metric without it. A collector that calls it
+// instead (delegating to the metrics it owns) gets what a MetricWriter
+// holds: the samples, without exemplars, unit and created times; register
+// the metric itself to keep them.
 func (m *Summary) Collect(ctx context.Context, w *MetricWriter) error {
 	return collectVia(ctx, m, w)
 }

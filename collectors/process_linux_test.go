@@ -57,6 +57,15 @@ func TestProcessCollectorLive(t *testing.T) {
 	if open < 6 { // stdin, stdout, stderr and the three files above
 		t.Errorf("process_open_fds = %v, want at least 6", open)
 	}
+	// Exactly the process's descriptors: a listing of /proc/self/fd holds
+	// the one it reads the directory through too.
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := float64(len(entries) - 1); open != want {
+		t.Errorf("process_open_fds = %v, want %v (the listing of /proc/self/fd, less its own descriptor)", open, want)
+	}
 	if v := value(t, reg, "process_max_fds", nil); v < open {
 		t.Errorf("process_max_fds = %v, below the open %v", v, open)
 	}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync/atomic"
 
@@ -199,17 +200,27 @@ func parseNetstat(data []byte) (in, out uint64, err error) {
 var errNoIpExt = errors.New("no IpExt lines")
 
 // countDir returns the number of entries in a directory, reading their
-// names in batches.
-func countDir(path string) (int, error) {
+// names in batches; self says path is this process's own /proc/self/fd.
+func countDir(path string, self bool) (int, error) {
 	d, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
 	defer d.Close()
+	// Listing this process's own fd directory takes a descriptor, which
+	// is in the list but not one of the process's.
+	own := ""
+	if self {
+		own = strconv.FormatUint(uint64(d.Fd()), 10)
+	}
 	n := 0
 	for {
 		names, err := d.Readdirnames(512)
 		n += len(names)
+		if own != "" && slices.Contains(names, own) {
+			n--
+			own = ""
+		}
 		if err == io.EOF {
 			return n, nil
 		}
@@ -286,7 +297,7 @@ func (c *processCollector) Collect(ctx context.Context, w *prom.MetricWriter) er
 		}
 	}
 
-	if n, err := countDir(filepath.Join(c.root, "self/fd")); err != nil {
+	if n, err := countDir(filepath.Join(c.root, "self/fd"), c.root == "/proc"); err != nil {
 		errs = append(errs, err)
 	} else {
 		w.Gauge(procOpenFDs, procOpenHelp, float64(n), nil)

@@ -47,7 +47,9 @@
 // once: aioprometheus counts it twice). The panic then goes on with its
 // value, from where it began, to the server's or the framework's recovery:
 // the middleware recovers it only to tell [net/http.ErrAbortHandler] from
-// the others, and panics with it again. A handler that aborts with
+// the others, and panics with it again (under GODEBUG=panicnil=1, where
+// recover cannot tell panic(nil) from runtime.Goexit, a panic(nil) is
+// recorded as one and ends there). A handler that aborts with
 // ErrAbortHandler, which net/http answers by closing the connection without
 // a word, is no panic: it counts as the response it had begun, or as a
 // request and nothing else. So does a handler that hijacks the connection
