@@ -152,7 +152,11 @@ func (r *Registry) Register(c Collector) error {
 			}
 		}
 		if ex, ok := r.byName[n]; ok {
-			return &AlreadyRegisteredError{Name: n, ExistingName: primaryName(ex), Existing: ex, by: primaryName(c)}
+			are := &AlreadyRegisteredError{Name: n, ExistingName: primaryName(ex), Existing: ex}
+			if _, metric := c.(familyBase); metric {
+				are.by = primaryName(c) // a custom collector's names are its own, not produced
+			}
+			return are
 		}
 	}
 	for _, n := range names {

@@ -54,6 +54,12 @@ func TestRegistryRegister(t *testing.T) {
 	if _, err = NewCounter("gt", "h", WithRegistry(reg2)); err == nil || !strings.Contains(err.Error(), `metric "gt" produces the name "gt_total"`) {
 		t.Fatalf("counter over its _total name: %v", err)
 	}
+	// A custom collector describes its names itself: a taken one is not
+	// "produced" by its first.
+	multi := &collectorFunc{names: []string{"m_first", "gt_total"}, fn: func(context.Context, *MetricWriter) error { return nil }}
+	if err := reg2.Register(multi); err == nil || err.Error() != `prom: metric name "gt_total" is already registered` {
+		t.Fatalf("a custom collector's second name, taken: %v", err)
+	}
 	if _, err := NewCounter(selfMetric, "h", WithRegistry(reg)); !errors.As(err, &are) || are.Existing != nil {
 		t.Fatalf("reserved name: %v", err)
 	}
