@@ -69,11 +69,11 @@ func (mw *Middleware) code(c int) string {
 // muxRoute returns the route that http.ServeMux matched for r, read from
 // r.Pattern once the mux has served r: the pattern without its method
 // ("GET /users/{id}" gives "/users/{id}"), or "" when no pattern matched or
-// the mux answered with a redirect of its own. location is the response's
-// Location header.
-func muxRoute(r *http.Request, code int, location string) string {
+// the mux answered with a redirect of its own. header is the response's
+// header, read for a redirect only.
+func muxRoute(r *http.Request, code int, header http.Header) string {
 	p := r.Pattern
-	if p == "" || muxRedirect(r, p, code, location) {
+	if p == "" || muxRedirect(r, p, code, header) {
 		return ""
 	}
 	return withoutMethod(p)
@@ -104,7 +104,7 @@ func withoutMethod(p string) string {
 // on every release, golang/go#73688), to the target path itself, which a
 // client chooses freely. It is recognised by that pattern, or by a
 // Location whose path is the one the mux redirects to.
-func muxRedirect(r *http.Request, p string, code int, location string) bool {
+func muxRedirect(r *http.Request, p string, code int, header http.Header) bool {
 	switch code {
 	case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 	default:
@@ -119,7 +119,7 @@ func muxRedirect(r *http.Request, p string, code int, location string) bool {
 			}
 		}
 	}
-	target, _, _ := strings.Cut(location, "?")
+	target, _, _ := strings.Cut(header.Get("Location"), "?")
 	if !strings.HasPrefix(target, "/") {
 		return false
 	}

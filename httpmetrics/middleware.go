@@ -108,7 +108,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case mw.route != nil:
 			o.Route = mw.route(r)
 		default:
-			o.Route = muxRoute(r, rw.code, rw.Header().Get("Location"))
+			o.Route = muxRoute(r, rw.code, rw.Header())
 		}
 		mw.end(&s, o, !returned, p == any(http.ErrAbortHandler))
 		if p != nil {
