@@ -612,13 +612,13 @@ func (f *family[T, PT]) findValues(hash uint32, values []string) *T {
 		if p == nil {
 			return nil
 		}
-		switch headerOf(p).hash {
+		switch h := headerOf(p); h.hash {
 		case hash | plainText:
-			if expo.EqualPlainValuesAt(headerOf(p).labels.Text, at, names, values) {
+			if expo.EqualPlainValuesAt(h.labels.Text, at, names, values) {
 				return p
 			}
 		case hash:
-			if expo.EqualValuesAt(headerOf(p).labels.Text, at, names, values) {
+			if expo.EqualValuesAt(h.labels.Text, at, names, values) {
 				return p
 			}
 		}
