@@ -295,10 +295,10 @@ func (g *Gauge) ConstLabels() Labels { return g.f.constLabels() }
 func (g *Gauge) Describe() []string { return g.f.describe() }
 
 // Collect writes the family to w; it implements [Collector]. A registry
-// scrapes a registered metric without it. A collector that calls it
-// instead (delegating to the metrics it owns) gets what a MetricWriter
-// holds: the samples, without exemplars, unit and created times; register
-// the metric itself to keep them.
+// scrapes a registered metric without it. A collector may call it to
+// delegate to metrics it owns (left unregistered, [WithRegistry](nil)):
+// the registry then exposes them as it would registered ones, unit,
+// exemplars and created times included.
 func (g *Gauge) Collect(ctx context.Context, w *MetricWriter) error { return collectVia(ctx, g, w) }
 
 func (g *Gauge) encode(enc expo.Encoder) {

@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math"
@@ -653,5 +654,60 @@ func TestBindReturnsRefusalsWithCountsThem(t *testing.T) {
 			f.withValues()
 			wantSamples(t, reg, `prom_rejected_updates_total{metric="m",reason="invalid_labels"} 4`)
 		})
+	}
+}
+
+// TestDelegatedCollect checks that a collector delegating to metrics it
+// owns exposes them as the registry exposes the same metrics registered:
+// byte for byte in every format, the unit, exemplars and created times
+// included.
+func TestDelegatedCollect(t *testing.T) {
+	opts := func(o ...Option) []Option { return append(o, WithRegistry(nil)) }
+	c := Must(NewCounter("work_seconds_total", "Time worked.", opts(WithUnit("seconds"), WithConstLabels(Labels{"site": "a"}))...))
+	c.With(Labels{"who": "me"}).AddWithExemplar(1.5, Labels{"trace_id": "abc"})
+	c.With(Labels{"who": "you"}).Inc()
+	g := Must(NewGauge("queue_bytes", "Queued.", opts(WithUnit("bytes"))...))
+	g.Set(7)
+	h := Must(NewHistogram("wait_seconds", "Wait.", opts(WithBuckets(0.1, 1), WithUnit("seconds"))...))
+	h.With(Labels{"q": "x"}).ObserveWithExemplar(0.05, Labels{"trace_id": "def"})
+	h.With(Labels{"q": "x"}).ObserveWithExemplar(5, Labels{"trace_id": "ghi"})
+	h.With(Labels{"q": "y"}).Observe(0.5)
+	s := Must(NewSummary("size_bytes", "Size.", opts(WithUnit("bytes"))...))
+	s.Observe(3)
+	metrics := []Collector{c, g, h, s}
+
+	direct := NewRegistry()
+	var names []string
+	for _, m := range metrics {
+		direct.MustRegister(m)
+		names = append(names, m.Describe()...)
+	}
+	delegating := NewRegistry()
+	delegating.MustRegister(collectorFunc{names: names, fn: func(ctx context.Context, w *MetricWriter) error {
+		for _, m := range metrics {
+			if err := m.Collect(ctx, w); err != nil {
+				return err
+			}
+		}
+		return nil
+	}})
+	for _, f := range []Format{FormatText, FormatOpenMetrics, FormatProtobuf} {
+		header := http.Header{"Accept": {f.ContentType()}}
+		want := serve(Handler(direct, WithCreatedSamples()), http.MethodGet, "/", header)
+		got := serve(Handler(delegating, WithCreatedSamples()), http.MethodGet, "/", header)
+		if want.Code != 200 || got.Code != 200 {
+			t.Fatalf("%v: status %d and %d", f, want.Code, got.Code)
+		}
+		if !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+			t.Errorf("%v: delegated exposition differs:\n%s\nregistered:\n%s", f, got.Body, want.Body)
+		}
+		if f == FormatOpenMetrics {
+			for _, part := range []string{"# UNIT work_seconds seconds", `# {trace_id="abc"} 1.5`, `# {trace_id="ghi"} 5`, "work_seconds_created{", "size_bytes_created ", "wait_seconds_created{q=\"y\"}"} {
+				if !strings.Contains(got.Body.String(), part) {
+					t.Errorf("delegated OpenMetrics lacks %q:\n%s", part, got.Body)
+				}
+			}
+			strictOpenMetrics(t, got.Body.Bytes())
+		}
 	}
 }

@@ -41,6 +41,7 @@ type MetricWriter struct {
 type writtenFamily struct {
 	name, help string
 	typ        expo.Type
+	unit       string          // a built-in metric's unit, through writerEncoder
 	by         *atomic.Uint64  // the failure count of the collector that wrote it first
 	seen       map[string]bool // label texts, to refuse duplicate series
 	samples    []writtenSample
@@ -51,6 +52,12 @@ type writtenSample struct {
 	value  float64
 	hist   *HistogramValue
 	sum    *SummaryValue
+	// What a built-in metric's series carries besides its values, kept
+	// through writerEncoder: its creation time (Unix nanoseconds, 0 for
+	// unknown), a counter's exemplar, a histogram's bucket exemplars.
+	created   int64
+	exemplar  *expo.Exemplar
+	exemplars []*expo.Exemplar
 }
 
 func newMetricWriter() *MetricWriter {
@@ -198,13 +205,14 @@ func (w *MetricWriter) sorted() []*writtenFamily {
 func (w *MetricWriter) Err() error { return errors.Join(w.errs...) }
 
 func (f *writtenFamily) encode(enc expo.Encoder) {
-	enc.Family(f.name, f.help, f.typ, "")
+	enc.Family(f.name, f.help, f.typ, f.unit)
 	for i := range f.samples {
 		s := &f.samples[i]
 		switch {
 		case s.hist != nil:
 			n := len(s.hist.Buckets)
-			d := expo.HistogramData{Bounds: make([]float64, n), Les: make([]string, n), LesOM: make([]string, n), Counts: make([]uint64, n+1), Sum: s.hist.Sum}
+			d := expo.HistogramData{Bounds: make([]float64, n), Les: make([]string, n), LesOM: make([]string, n), Counts: make([]uint64, n+1), Sum: s.hist.Sum,
+				Exemplars: s.exemplars, Created: s.created}
 			var prev uint64
 			for j, b := range s.hist.Buckets {
 				d.Bounds[j] = b.UpperBound
@@ -217,7 +225,8 @@ func (f *writtenFamily) encode(enc expo.Encoder) {
 			enc.Histogram(&s.labels, &d)
 		case s.sum != nil:
 			n := len(s.sum.Quantiles)
-			d := expo.SummaryData{Quantiles: make([]float64, n), QTexts: make([]string, n), QTextsOM: make([]string, n), Values: make([]float64, n), Count: s.sum.Count, Sum: s.sum.Sum}
+			d := expo.SummaryData{Quantiles: make([]float64, n), QTexts: make([]string, n), QTextsOM: make([]string, n), Values: make([]float64, n), Count: s.sum.Count, Sum: s.sum.Sum,
+				Created: s.created}
 			for j, q := range s.sum.Quantiles {
 				d.Quantiles[j], d.Values[j] = q.Quantile, q.Value
 				d.QTexts[j] = string(expo.AppendLabelPair(nil, "quantile", string(expo.AppendFloat(nil, q.Quantile))))
@@ -225,7 +234,7 @@ func (f *writtenFamily) encode(enc expo.Encoder) {
 			}
 			enc.Summary(&s.labels, &d)
 		case f.typ == expo.Counter:
-			enc.Counter(&s.labels, s.value, 0, nil)
+			enc.Counter(&s.labels, s.value, s.created, s.exemplar)
 		default:
 			enc.Value(&s.labels, s.value)
 		}
@@ -233,14 +242,16 @@ func (f *writtenFamily) encode(enc expo.Encoder) {
 }
 
 // writerEncoder turns a built-in family's encoding into MetricWriter
-// samples, for [Collector.Collect] called outside a registry.
+// samples, for [Collector.Collect] called outside a registry: a collector
+// that delegates to metrics it owns. It keeps what the registry would
+// expose of them, the unit, created times and exemplars included.
 type writerEncoder struct {
 	w *MetricWriter
 	f *writtenFamily
 }
 
-func (e *writerEncoder) Family(name, help string, typ expo.Type, _ string) {
-	e.f = &writtenFamily{name: name, help: help, typ: typ, seen: map[string]bool{}}
+func (e *writerEncoder) Family(name, help string, typ expo.Type, unit string) {
+	e.f = &writtenFamily{name: name, help: help, typ: typ, unit: unit, seen: map[string]bool{}}
 	if old := e.w.families[name]; old != nil {
 		e.w.errs = append(e.w.errs, fmt.Errorf("prom: metric %q written twice", name))
 	}
@@ -251,8 +262,10 @@ func (e *writerEncoder) Value(l *expo.Labels, v float64) {
 	e.f.samples = append(e.f.samples, writtenSample{labels: *l, value: v})
 }
 
-func (e *writerEncoder) Counter(l *expo.Labels, v float64, _ int64, _ *expo.Exemplar) {
-	e.Value(l, v)
+func (e *writerEncoder) Counter(l *expo.Labels, v float64, created int64, ex *expo.Exemplar) {
+	// ex is not changed once a series holds it (a new exemplar replaces
+	// the pointer), so it is kept without a copy.
+	e.f.samples = append(e.f.samples, writtenSample{labels: *l, value: v, created: created, exemplar: ex})
 }
 
 func (e *writerEncoder) Histogram(l *expo.Labels, d *expo.HistogramData) {
@@ -263,7 +276,8 @@ func (e *writerEncoder) Histogram(l *expo.Labels, d *expo.HistogramData) {
 			h.Buckets = append(h.Buckets, Bucket{UpperBound: d.Bounds[i], Count: h.Count})
 		}
 	}
-	e.f.samples = append(e.f.samples, writtenSample{labels: *l, hist: h})
+	// d.Exemplars is the encoder's workspace, reused for the next series.
+	e.f.samples = append(e.f.samples, writtenSample{labels: *l, hist: h, created: d.Created, exemplars: slices.Clone(d.Exemplars)})
 }
 
 func (e *writerEncoder) Summary(l *expo.Labels, d *expo.SummaryData) {
@@ -271,7 +285,7 @@ func (e *writerEncoder) Summary(l *expo.Labels, d *expo.SummaryData) {
 	for i, q := range d.Quantiles {
 		s.Quantiles = append(s.Quantiles, Quantile{Quantile: q, Value: d.Values[i]})
 	}
-	e.f.samples = append(e.f.samples, writtenSample{labels: *l, sum: s})
+	e.f.samples = append(e.f.samples, writtenSample{labels: *l, sum: s, created: d.Created})
 }
 
 func (e *writerEncoder) End() {}
