@@ -102,6 +102,53 @@ func TestGatewayAddReplaceDelete(t *testing.T) {
 	push("Delete", nil) // deleting a group that is gone succeeds
 }
 
+// TestGatewayAddKeepsUnsetMetrics is the push docs' use of Add against the
+// real Pushgateway: a failed run, which leaves its last-success gauge
+// unset (a metric without series), pushes its duration without erasing
+// the last success that an earlier run pushed; so do a labelled metric
+// with no series yet and a metric after Reset. In protobuf such a family
+// used to go out with no metrics, which the gateway takes for "no series"
+// and deletes; the text format's HELP and TYPE lines alone did not.
+func TestGatewayAddKeepsUnsetMetrics(t *testing.T) {
+	base := startGateway(t)
+	for _, format := range []prom.Format{prom.FormatProtobuf, prom.FormatText} {
+		t.Run(format.String(), func(t *testing.T) {
+			job := "keep_" + strings.ReplaceAll(format.String(), " ", "_")
+			run := func(success bool) {
+				t.Helper()
+				reg := prom.NewRegistry()
+				in := prom.WithRegistry(reg)
+				prom.Must(prom.NewGauge("job_duration_seconds", "Duration.", in)).Set(map[bool]float64{true: 1.5, false: 9}[success])
+				last := prom.Must(prom.NewGauge("job_last_success_timestamp_seconds", "Last success.", in))
+				rows := prom.Must(prom.NewCounter("job_rows_total", "Rows.", in, prom.WithLabelNames("table")))
+				tries := prom.Must(prom.NewCounter("job_tries_total", "Tries.", in))
+				tries.Inc()
+				if success {
+					last.Set(1.7e9)
+					rows.WithValues("users").Add(3)
+				} else {
+					tries.Reset()
+				}
+				p, err := New(base, job, WithRegistry(reg), WithFormat(format))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := p.Add(pushCtx(t)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run(true)
+			run(false)
+			equalLines(t, "after a failed run", group(t, base, map[string]string{"job": job}).values(), []string{
+				"job_duration_seconds 9",
+				"job_last_success_timestamp_seconds 1.7e+09",
+				"job_rows_total 3",
+				"job_tries_total 1",
+			})
+		})
+	}
+}
+
 // TestGatewayGroupingRoundTrip pushes to a grouping key whose job and
 // values need every form of escaping, and reads the labels back.
 func TestGatewayGroupingRoundTrip(t *testing.T) {

@@ -510,3 +510,42 @@ func TestProtobufNaN(t *testing.T) {
 		}
 	}
 }
+
+// TestProtobufLeavesOutEmptyFamilies checks that a family without metrics
+// writes nothing in protobuf, wherever it stands: a Pushgateway reads an
+// empty MetricFamily in a POST as an order to delete the family's series.
+func TestProtobufLeavesOutEmptyFamilies(t *testing.T) {
+	names := []string{"a"}
+	l := MakeLabels(&names, []string{"x"})
+	encode := func(empty ...string) []byte {
+		var p Protobuf
+		for _, name := range []string{"e1", "g", "e2", "c", "e3"} {
+			if slices.Contains(empty, name) {
+				p.Family(name, "never used", Gauge, "")
+				continue
+			}
+			switch name {
+			case "g":
+				p.Family(name, "help", Gauge, "bytes")
+				p.Value(&l, 2)
+			case "c":
+				p.Family(name, "help", Counter, "")
+				p.Counter(&l, 3, 0, nil)
+			}
+		}
+		p.End()
+		return p.Buf
+	}
+	want := encode()
+	for _, empty := range [][]string{{"e1"}, {"e2"}, {"e3"}, {"e1", "e2", "e3"}} {
+		if got := encode(empty...); !slices.Equal(got, want) {
+			t.Errorf("with empty families %v: %x, want %x", empty, got, want)
+		}
+	}
+	var p Protobuf
+	p.Family("only", "help", Histogram, "")
+	p.End()
+	if len(p.Buf) != 0 {
+		t.Errorf("an exposition of one empty family: %x, want nothing", p.Buf)
+	}
+}

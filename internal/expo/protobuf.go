@@ -63,11 +63,17 @@ const (
 )
 
 // Protobuf encodes varint-delimited io.prometheus.client.MetricFamily
-// messages into Buf, writing the bytes directly: no message objects.
+// messages into Buf, writing the bytes directly: no message objects. A
+// family without metrics is left out, as client_golang leaves it out:
+// an empty MetricFamily carries nothing for a scraper, and a Pushgateway
+// reads one in a POST as "this family has no series", deleting the group's
+// earlier series of it (the text formats' HELP and TYPE lines alone do
+// not touch them).
 type Protobuf struct {
 	Buf    []byte
-	family int // offset of the open family's length placeholder
-	open   bool
+	family int  // offset of the open family's length placeholder
+	open   bool // a family was started and not closed
+	filled bool // the open family has a metric
 	typ    Type
 }
 
@@ -76,7 +82,7 @@ func (p *Protobuf) Family(name, help string, typ Type, unit string) {
 	p.closeFamily()
 	p.family = len(p.Buf)
 	p.Buf = append(p.Buf, 0) // length placeholder
-	p.open, p.typ = true, typ
+	p.open, p.filled, p.typ = true, false, typ
 	p.Buf = appendString(p.Buf, fFamilyName, name)
 	p.Buf = appendString(p.Buf, fFamilyHelp, ValidUTF8(help))
 	p.Buf = appendVarintField(p.Buf, fFamilyType, uint64(typ))
@@ -86,15 +92,21 @@ func (p *Protobuf) Family(name, help string, typ Type, unit string) {
 }
 
 func (p *Protobuf) closeFamily() {
-	if p.open {
+	switch {
+	case !p.open:
+		return
+	case p.filled:
 		p.Buf = closeLen(p.Buf, p.family)
-		p.open = false
+	default:
+		p.Buf = p.Buf[:p.family]
 	}
+	p.open = false
 }
 
 // startMetric writes the Metric's tag and labels and returns the offset of
 // its length placeholder.
 func (p *Protobuf) startMetric(l *Labels) int {
+	p.filled = true
 	at := openLen(&p.Buf, fFamilyMetric)
 	l.eachEscaped(func(n, e string) { p.Buf = appendLabelPair(p.Buf, fMetricLabel, n, e) })
 	return at
