@@ -78,15 +78,17 @@ func WithClient(client *http.Client) Option {
 }
 
 // WithBasicAuth sends every request with HTTP basic authentication. Use
-// TLS (an https gateway URL): basic auth sends the password in clear.
+// TLS (an https gateway URL): basic auth sends the password in clear. The
+// username must not hold a colon, which would end it (New refuses it).
 func WithBasicAuth(username, password string) Option {
 	return func(c *config) { c.auth = &basicAuth{username, password} }
 }
 
 // WithHeader adds a header to every request, such as an Authorization
 // bearer token for a proxy in front of the gateway. It may be given more
-// than once, also for the same key. Content-Type and Content-Encoding are
-// the Pusher's to set; WithBasicAuth replaces an Authorization header.
+// than once, also for the same key. Content-Type, Content-Encoding and
+// Content-Length are the Pusher's to set (see WithFormat and WithGzip):
+// New refuses them. WithBasicAuth replaces an Authorization header.
 func WithHeader(key, value string) Option {
 	return func(c *config) {
 		if c.header == nil {
@@ -154,8 +156,9 @@ type Pusher struct {
 //
 // New fails on a URL that is not http or https, an empty job name, a
 // grouping label name that is not valid (or is job), a job or value that is
-// not valid UTF-8, a format other than protobuf or text, and a header that
-// HTTP cannot carry. It sends nothing.
+// not valid UTF-8, a format other than protobuf or text, a header that
+// HTTP cannot carry or that the Pusher sets itself, and a basic auth
+// username holding a colon. It sends nothing.
 func New(gatewayURL, job string, opts ...Option) (*Pusher, error) {
 	c := config{format: prom.FormatProtobuf}
 	for _, o := range opts {
@@ -223,6 +226,9 @@ func newPusher(u *url.URL, reserved []string, c *config) (*Pusher, error) {
 		if err := checkHeader(key, values); err != nil {
 			return nil, err
 		}
+	}
+	if c.auth != nil && strings.Contains(c.auth.user, ":") {
+		return nil, fmt.Errorf("push: basic auth username %q holds a colon, which HTTP basic auth reads as the end of the username", c.auth.user)
 	}
 	p := &Pusher{
 		url:      u.String(),
@@ -408,6 +414,10 @@ func checkHeader(key string, values []string) error {
 		return r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
 	}) >= 0 {
 		return fmt.Errorf("push: header name %q is not valid", key)
+	}
+	switch http.CanonicalHeaderKey(key) {
+	case "Content-Type", "Content-Encoding", "Content-Length":
+		return fmt.Errorf("push: header %s is the Pusher's to set: the body's format and compression follow WithFormat and WithGzip", key)
 	}
 	for _, v := range values {
 		if strings.IndexFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) >= 0 {

@@ -69,7 +69,6 @@ func TestRequests(t *testing.T) {
 				WithBasicAuth("alice", "s3cret"),
 				WithHeader("X-Scope", "team-a"),
 				WithHeader("x-scope", "team-b"),
-				WithHeader("Content-Type", "application/json"), // the Pusher's to set
 			}
 			if tc.gzip {
 				opts = append(opts, WithGzip())
