@@ -65,7 +65,7 @@ type Service struct {
 	// TLSConfig, when not nil, turns on HTTPS. It must hold a certificate
 	// (Certificates, GetCertificate or GetConfigForClient) unless
 	// CertFile and KeyFile give one. A MinVersion below TLS 1.2 is raised
-	// to 1.2. Start uses a copy.
+	// to 1.2, and a MaxVersion below it is an error. Start uses a copy.
 	TLSConfig *tls.Config
 	// CertFile and KeyFile, when set, name a PEM certificate (with its
 	// chain) and key that Start loads; they turn on HTTPS.
@@ -227,7 +227,7 @@ func (s *Service) Stop(ctx context.Context) error {
 	run.cancel()
 	if err != nil {
 		run.srv.Close()
-		err = fmt.Errorf("prom: metrics service stopped before its requests finished: %w", err)
+		err = fmt.Errorf("prom: metrics service stopped before its connections were done (requests in progress, or connections yet to send one, were cut off): %w", err)
 	}
 	<-run.done // Serve returns as soon as Shutdown or Close closes the listener
 	return errors.Join(err, run.err)
@@ -304,6 +304,9 @@ func (s *Service) tlsConfig() (*tls.Config, error) {
 	}
 	if c.MinVersion < tls.VersionTLS12 {
 		c.MinVersion = tls.VersionTLS12
+	}
+	if c.MaxVersion != 0 && c.MaxVersion < tls.VersionTLS12 {
+		return nil, fmt.Errorf("prom: metrics service: TLSConfig.MaxVersion is %s, below TLS 1.2, the oldest version the service accepts: no client could connect", tls.VersionName(c.MaxVersion))
 	}
 	return c, nil
 }
