@@ -193,7 +193,7 @@ func TestCollectorMistakesAreContained(t *testing.T) {
 	)
 	Must(NewGaugeFunc("panicky_func", "h", func() float64 { panic("func boom") }, WithRegistry(reg)))
 	b, err := reg.Append(context.Background(), nil, FormatText)
-	for _, want := range []string{"boom", "backend down", `"bad name"`, `"__x"`, `"sloppy" written twice with labels {a="1"}`, `"sloppy" written twice with labels {b="2",c=""}`, `"sloppy" written twice with labels {}`, "as a gauge and as a counter", `"taken" was collected twice`, "func boom", "sloppy_h", `counter "sloppy_c_total": value -5`, `counter "sloppy_c_total": value NaN`} {
+	for _, want := range []string{"boom", `prom: collector "fails": backend down`, `prom: collector "sloppy": invalid name: metric name "bad name"`, `collector "sloppy": counter "sloppy_c_total"`, "backend down", `"bad name"`, `"__x"`, `"sloppy" written twice with labels {a="1"}`, `"sloppy" written twice with labels {b="2",c=""}`, `"sloppy" written twice with labels {}`, "as a gauge and as a counter", `"taken" was collected twice`, "func boom", "sloppy_h", `counter "sloppy_c_total": value -5`, `counter "sloppy_c_total": value NaN`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not mention %s", err, want)
 		}

@@ -182,12 +182,27 @@ func (w *MetricWriter) collect(ctx context.Context, c Collector) (errs []error) 
 	}()
 	before := len(w.errs)
 	err := c.Collect(ctx, w)
-	errs = append(errs, w.errs[before:]...)
+	for _, e := range w.errs[before:] {
+		errs = append(errs, &collectorError{primaryName(c), e})
+	}
 	if err != nil {
-		errs = append(errs, fmt.Errorf("prom: collector %q: %w", primaryName(c), err))
+		errs = append(errs, &collectorError{primaryName(c), err})
 	}
 	return errs
 }
+
+// collectorError is an error of a collector's Collect, or of a sample it
+// wrote, named after the collector: `prom: collector "x": ...`.
+type collectorError struct {
+	name string
+	err  error
+}
+
+func (e *collectorError) Error() string {
+	return fmt.Sprintf("prom: collector %q: %s", e.name, strings.TrimPrefix(e.err.Error(), "prom: "))
+}
+
+func (e *collectorError) Unwrap() error { return e.err }
 
 // sorted returns the written families in name order.
 func (w *MetricWriter) sorted() []*writtenFamily {
