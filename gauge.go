@@ -358,12 +358,24 @@ func (g *GaugeFunc) Collect(ctx context.Context, w *MetricWriter) error {
 	return collectVia(ctx, g, w)
 }
 
-func (g *GaugeFunc) encode(enc expo.Encoder) {
-	v := g.fn()
+func (g *GaugeFunc) encode(enc expo.Encoder) { g.encodeValue(enc, g.fn()) }
+
+// encodeValue writes the gauge with the value v.
+func (g *GaugeFunc) encodeValue(enc expo.Encoder, v float64) {
 	g.f.start(enc)
 	for _, s := range g.f.snapshot() {
 		enc.Value(&s.labels, v)
 	}
+}
+
+// read calls the function, turning a panic into an error.
+func (g *GaugeFunc) read() (v float64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("prom: collecting %q panicked: %v", g.f.name, p)
+		}
+	}()
+	return g.fn(), nil
 }
 
 func (g *Gauge) meta() *familyMeta { return &g.f.familyMeta }

@@ -103,7 +103,8 @@ func WithCreatedSamples() HandlerOption {
 // buffers (and, with gzip, a compressor's 1 MiB of state) however many
 // series it writes. A body no longer than a chunk is sent whole, with its
 // Content-Length; a longer one is sent without (chunked, in HTTP/1.1).
-// Reading the metrics takes no lock, so a slow client slows only its own
+// Custom collectors and GaugeFunc functions run before the first byte is
+// written; the built-in metrics are then read as they are written. Reading them takes no lock, so a slow client slows only its own
 // scrape. A scrape cut short once its body has begun (the client went
 // away, the server is shutting down) is aborted, so that the client sees
 // an error rather than a well-formed scrape that lacks series. With

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/promgo/prom/internal/expo"
 )
 
 // handlerRegistry returns a registry with the gauges a, b and c, set to 1,
@@ -248,28 +250,37 @@ func TestHandlerFormats(t *testing.T) {
 }
 
 func TestHandlerNameFilter(t *testing.T) {
-	h := Handler(handlerRegistry(t))
+	reg := handlerRegistry(t)
+	calls := 0
+	Must(NewGaugeFunc("f", "Function.", func() float64 { calls++; return 5 }, WithRegistry(reg)))
+	h := Handler(reg)
 	for _, tc := range []struct {
 		query string
 		want  []string // the sample lines, in order
+		calls int      // of the GaugeFunc's function
 	}{
-		{"", []string{"a 1", "b 2", "c 3", "hits_total 4"}},
-		{"?name[]=a", []string{"a 1"}},
-		{"?name[]=a&name[]=c", []string{"a 1", "c 3"}},
-		{"?name%5B%5D=c&name%5B%5D=b", []string{"b 2", "c 3"}},
-		{"?name[]=hits_total", []string{"hits_total 4"}},
-		{"?name[]=missing", nil},
-		{"?name[]=", nil},
-		{"?other=x", []string{"a 1", "b 2", "c 3", "hits_total 4"}},
-		{"?name=a", []string{"a 1", "b 2", "c 3", "hits_total 4"}},
+		{"", []string{"a 1", "b 2", "c 3", "f 5", "hits_total 4"}, 1},
+		{"?name[]=a", []string{"a 1"}, 0},
+		{"?name[]=a&name[]=c", []string{"a 1", "c 3"}, 0},
+		{"?name%5B%5D=c&name%5B%5D=b", []string{"b 2", "c 3"}, 0},
+		{"?name[]=hits_total", []string{"hits_total 4"}, 0},
+		{"?name[]=f&name[]=a", []string{"a 1", "f 5"}, 1},
+		{"?name[]=missing", nil, 0},
+		{"?name[]=", nil, 0},
+		{"?other=x", []string{"a 1", "b 2", "c 3", "f 5", "hits_total 4"}, 1},
+		{"?name=a", []string{"a 1", "b 2", "c 3", "f 5", "hits_total 4"}, 1},
 	} {
 		t.Run(tc.query, func(t *testing.T) {
+			calls = 0
 			rec := serve(h, http.MethodGet, "/metrics"+tc.query, nil)
 			if rec.Code != http.StatusOK {
-				t.Fatalf("status %d", rec.Code)
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
 			}
 			if got := samples(rec.Body.String()); strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("samples %q, want %q", got, tc.want)
+			}
+			if calls != tc.calls {
+				t.Errorf("the GaugeFunc's function ran %d times, want %d", calls, tc.calls)
 			}
 		})
 	}
@@ -831,18 +842,35 @@ func TestHandlerErrorsOnLargeBody(t *testing.T) {
 	}
 }
 
-// blockingGaugeFunc registers in streamRegistry's reg a gauge function
-// that blocks its scrape until released, with 57 of its 60 counter families
-// (more than a chunk, compressed or not) before it and the rest after: a
-// streamed scrape stops there with its body begun.
-func blockingGaugeFunc(reg *Registry) (entered, release chan struct{}) {
-	entered, release = make(chan struct{}, 1), make(chan struct{})
-	Must(NewGaugeFunc("stream_7_blocking", "Blocks the scrape.", func() float64 {
-		entered <- struct{}{}
-		<-release
-		return 1
-	}, WithRegistry(reg)))
-	return entered, release
+// blockStream registers in streamRegistry's reg a gauge stream_7_blocking
+// whose encoding blocks its scrape: it sends on entered, then waits for
+// release. 57 of the registry's 60 counter families (more than a chunk,
+// compressed or not) come before it and the rest after: a streamed scrape
+// stops there with its body begun. It is a built-in family to the
+// registry, written while the body streams, as no user code is (a
+// GaugeFunc's function runs before anything is written).
+func blockStream(reg *Registry) (entered, release chan struct{}) {
+	b := &blockingFamily{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	b.m.name, b.m.help, b.m.typ = "stream_7_blocking", "Blocks the scrape.", expo.Gauge
+	reg.MustRegister(b)
+	return b.entered, b.release
+}
+
+type blockingFamily struct {
+	m                familyMeta
+	entered, release chan struct{}
+}
+
+func (b *blockingFamily) Describe() []string { return []string{b.m.name} }
+func (b *blockingFamily) Collect(ctx context.Context, w *MetricWriter) error {
+	return collectVia(ctx, b, w)
+}
+func (b *blockingFamily) meta() *familyMeta { return &b.m }
+func (b *blockingFamily) encode(enc expo.Encoder) {
+	b.entered <- struct{}{}
+	<-b.release
+	b.m.start(enc)
+	enc.Value(&expo.Labels{}, 1)
 }
 
 // TestHandlerAbortsCutStream checks that a streamed scrape whose context
@@ -852,7 +880,7 @@ func blockingGaugeFunc(reg *Registry) (entered, release chan struct{}) {
 func TestHandlerAbortsCutStream(t *testing.T) {
 	for _, gz := range []bool{false, true} {
 		reg := streamRegistry(t)
-		entered, release := blockingGaugeFunc(reg)
+		entered, release := blockStream(reg)
 		l, logged := bufLogger()
 		h := Handler(reg, WithErrorLog(l))
 		ctx, cancel := context.WithCancel(context.Background())
@@ -886,7 +914,7 @@ func TestHandlerAbortsCutStream(t *testing.T) {
 // leaks and the server goes on serving whole scrapes.
 func TestHandlerStreamClientGone(t *testing.T) {
 	reg := streamRegistry(t)
-	entered, release := blockingGaugeFunc(reg)
+	entered, release := blockStream(reg)
 	l, logged := bufLogger()
 	srv := httptest.NewServer(Handler(reg, WithErrorLog(l), WithMaxRequestsInFlight(1)))
 	defer srv.Close()

@@ -66,6 +66,17 @@ type entry struct {
 // [WithRegistry].
 var Default = NewRegistry()
 
+// selfMetricTaking returns the registry's own metric that takes the name
+// n (one of its names, or a name beginning with one of them and _), or "".
+func selfMetricTaking(n string) string {
+	for _, self := range []string{selfMetric, failuresMetric, expiredMetric} {
+		if strings.HasPrefix(n, self+"_") || slices.Contains(counterNames(self), n) {
+			return self
+		}
+	}
+	return ""
+}
+
 // selfMetric is the name of the counter in which every registry reports
 // updates it had to refuse.
 const selfMetric = "prom_rejected_updates_total"
@@ -146,10 +157,8 @@ func (r *Registry) Register(c Collector) error {
 		}
 	}
 	for _, n := range names {
-		for _, self := range []string{selfMetric, failuresMetric, expiredMetric} {
-			if strings.HasPrefix(n, self+"_") || slices.Contains(counterNames(self), n) {
-				return &AlreadyRegisteredError{Name: n, ExistingName: self}
-			}
+		if self := selfMetricTaking(n); self != "" {
+			return &AlreadyRegisteredError{Name: n, ExistingName: self}
 		}
 		if ex, ok := r.byName[n]; ok {
 			are := &AlreadyRegisteredError{Name: n, ExistingName: primaryName(ex), Existing: ex}
@@ -286,6 +295,10 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 			e.fb.meta().prepare()
 		}
 	}
+	// Gauge functions run before the registry's own families are written,
+	// so that one that panics counts among this scrape's failures, as a
+	// custom collector does.
+	funcs := readGaugeFuncs(entries, only, &errs)
 	w = r.collectSelf(entries, w)
 	var custom []*writtenFamily
 	if w != nil {
@@ -298,7 +311,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	}
 	// Both lists are sorted by name, and no name of one is a name of the
 	// other: merge them.
-	for _, e := range entries {
+	for i, e := range entries {
 		if e.fb == nil {
 			continue
 		}
@@ -312,7 +325,11 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
-		if only == nil || only[m.name] {
+		if g, ok := e.fb.(*GaugeFunc); ok {
+			if funcs != nil && funcs[i].ok { // nil when only wants none
+				g.encodeValue(enc, funcs[i].v)
+			}
+		} else if only == nil || only[m.name] {
 			if err := encodeFamily(e.fb, m, enc); err != nil {
 				errs = append(errs, err)
 				e.failures.Add(1)
@@ -438,6 +455,38 @@ func wanted(c Collector, only map[string]bool) bool {
 		}
 	}
 	return len(names) == 0
+}
+
+// funcValue is a GaugeFunc's value in one scrape; ok is false where the
+// gauge is not written (filtered out, or its function panicked).
+type funcValue struct {
+	v  float64
+	ok bool
+}
+
+// readGaugeFuncs calls the function of each GaugeFunc among entries that
+// only wants, and returns their values by entry index (nil when there is
+// none). A function that panics is reported in errs and counted as its
+// gauge's failure.
+func readGaugeFuncs(entries []entry, only map[string]bool, errs *[]error) []funcValue {
+	var vs []funcValue
+	for i, e := range entries {
+		g, ok := e.fb.(*GaugeFunc)
+		if !ok || only != nil && !only[g.f.name] {
+			continue
+		}
+		if vs == nil {
+			vs = make([]funcValue, len(entries))
+		}
+		v, err := g.read()
+		if err != nil {
+			*errs = append(*errs, err)
+			e.failures.Add(1)
+			continue
+		}
+		vs[i] = funcValue{v, true}
+	}
+	return vs
 }
 
 // encodeFamily writes one built-in family, turning a panic (from a

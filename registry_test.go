@@ -256,7 +256,7 @@ func TestCollectorFailuresCounted(t *testing.T) {
 	out, _ := reg.Append(context.Background(), nil, FormatText)
 	for _, want := range []string{
 		`prom_collector_failures_total{collector="flaky"} 4`,
-		`prom_collector_failures_total{collector="panicky"} 3`, // counted after it is written
+		`prom_collector_failures_total{collector="panicky"} 4`, // in the scrape it panicked in, as a collector
 	} {
 		if !strings.Contains(string(out), want+"\n") {
 			t.Errorf("output lacks %s:\n%s", want, out)
@@ -710,4 +710,42 @@ func TestDelegatedCollect(t *testing.T) {
 			strictOpenMetrics(t, got.Body.Bytes())
 		}
 	}
+}
+
+// TestCollectorCannotWriteSelfMetrics checks that the registry's own
+// metric names, which Register refuses, are refused to a collector's
+// undescribed writes too: such a write once took over the registry's
+// family, its help and its counts.
+func TestCollectorCannotWriteSelfMetrics(t *testing.T) {
+	reg := NewRegistry()
+	reg.MustRegister(collectorFunc{names: []string{"custom_primary"}, fn: func(_ context.Context, w *MetricWriter) error {
+		w.Gauge("custom_primary", "P.", 1, nil)
+		w.Counter(selfMetric, "Mine.", 5, Labels{"metric": "c_total", "reason": "invalid_labels"})
+		w.Gauge("prom_collector_failures", "Mine.", 7, nil) // the counter's OpenMetrics name
+		w.Gauge(expiredMetric+"_extra", "Mine.", 8, nil)
+		return nil
+	}})
+	c := Must(NewCounter("c_total", "C.", WithRegistry(reg)))
+	c.With(Labels{"__bad": "x"}).Inc()
+	out, err := reg.Append(context.Background(), nil, FormatText)
+	for _, name := range []string{selfMetric, "prom_collector_failures", expiredMetric + "_extra"} {
+		if want := `collector "custom_primary": metric "` + name + `": the name is the registry's own`; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %s", err, want)
+		}
+	}
+	for _, want := range []string{
+		"custom_primary 1\n",
+		selfMetric + `{metric="c_total",reason="invalid_labels"} 1` + "\n",
+		failuresMetric + `{collector="custom_primary"} 1` + "\n",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"Mine.", " 5\n", " 7\n", " 8\n"} {
+		if strings.Contains(string(out), bad) {
+			t.Errorf("output holds the collector's %q:\n%s", bad, out)
+		}
+	}
+	promtoolCheck(t, out)
 }

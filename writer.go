@@ -17,7 +17,8 @@ import (
 // call writes one series; calls for the same name form one family, which
 // must keep one type. A call with an invalid name, label set or value is
 // dropped and reported as the collector's error, without spoiling the
-// rest of the scrape. So is a family whose names another family produces
+// rest of the scrape. So is a family named as the registry's own metrics
+// (prom_rejected_updates_total and the others Register refuses), and one whose names another family produces
 // too: a registered metric, in any format (a gauge x_count beside a
 // histogram x, or a counter x_total beside a gauge x, which OpenMetrics
 // names x as well); or a family written before it in name order, in the
@@ -123,6 +124,10 @@ func (w *MetricWriter) Summary(name, help string, v SummaryValue, labels Labels)
 func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s writtenSample) {
 	if err := checkMetricName(name); err != nil {
 		w.errs = append(w.errs, err)
+		return
+	}
+	if self := selfMetricTaking(name); self != "" && w.collector != nil {
+		w.errs = append(w.errs, fmt.Errorf("prom: metric %q: the name is the registry's own (%s); a collector cannot write it", name, self))
 		return
 	}
 	f := w.families[name]
