@@ -154,6 +154,15 @@ func TestNegotiateFormat(t *testing.T) {
 		{"q above 1", "application/openmetrics-text;q=2", FormatText},
 		{"garbage", ";;;,,,=;q", FormatText},
 		{"quoted parameter", `application/openmetrics-text;version="1.0.0"`, FormatOpenMetrics},
+		// A wildcard rates text only where no more specific range does
+		// (RFC 9110, 12.5.1), and never stands for the other formats.
+		{"*/* after a lower text/plain", "text/plain;q=0.1,application/openmetrics-text;version=1.0.0;q=0.5,*/*", FormatOpenMetrics},
+		{"text/* after a lower text/plain", "text/plain;q=0.1,text/*,application/openmetrics-text;q=0.5", FormatOpenMetrics},
+		{"text/* below protobuf, then */*", "text/*;q=0.1,application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,*/*", FormatProtobuf},
+		{"*/* before a higher text/plain", "*/*;q=0.1,application/openmetrics-text;q=0.5,text/plain", FormatText},
+		{"text refused, */* accepted", "text/plain;q=0,*/*", FormatText},
+		{"text/* refused, OpenMetrics lower", "text/*;q=0,application/openmetrics-text;q=0.1,*/*", FormatOpenMetrics},
+		{"application/* is no format", "application/*,text/plain;q=0.5", FormatText},
 	}
 	for _, tt := range tests {
 		if got := NegotiateFormat(tt.accept); got != tt.want {

@@ -9,24 +9,45 @@ import (
 // Prometheus and other scrapers send it: several media ranges, parameters in
 // any order, q-values and wildcards. The acceptable range with the highest
 // q-value wins, the earliest on a tie. Protobuf needs its proto and encoding
-// parameters; OpenMetrics is taken in versions 1.0.0 and 0.0.1. An absent,
-// malformed or unmatched header means [FormatText], never an error.
+// parameters; OpenMetrics is taken in versions 1.0.0 and 0.0.1. Wildcards
+// (text/*, */*) stand for the text format, and only where no more specific
+// range rates it (text/plain;q=0.1,*/* rates text at 0.1, as RFC 9110
+// says); protobuf and OpenMetrics must be named. An absent, malformed or
+// unmatched header, or one that refuses every format, means [FormatText],
+// never an error.
 func NegotiateFormat(accept string) Format {
-	best, bestQ := FormatText, 0.0
-	for len(accept) > 0 {
+	const numFormats = int(FormatProtobuf) + 1
+	// For each format, the range that rates it: the most specific one
+	// (2 for a full media type, 1 for text/*, 0 for */*), the first of
+	// equally specific ones. specific is -1 where none matched.
+	var rated [numFormats]struct {
+		specific, pos int
+		q             float64
+	}
+	for i := range rated {
+		rated[i].specific = -1
+	}
+	for pos := 0; len(accept) > 0; pos++ {
 		var part string
 		part, accept, _ = strings.Cut(accept, ",")
-		f, q, ok := parseMediaRange(part)
-		if ok && q > bestQ {
-			best, bestQ = f, q
+		f, specific, q, ok := parseMediaRange(part)
+		if r := &rated[f]; ok && specific > r.specific {
+			r.specific, r.pos, r.q = specific, pos, q
+		}
+	}
+	best, bestQ, bestPos := FormatText, 0.0, 0
+	for f, r := range rated {
+		if r.specific >= 0 && (r.q > bestQ || r.q == bestQ && r.q > 0 && r.pos < bestPos) {
+			best, bestQ, bestPos = Format(f), r.q, r.pos
 		}
 	}
 	return best
 }
 
-// parseMediaRange reads one media range and says which format it asks for
-// and with which q-value.
-func parseMediaRange(s string) (f Format, q float64, ok bool) {
+// parseMediaRange reads one media range and says which format it asks for,
+// how specifically (2 for a full media type, 1 for text/*, 0 for */*) and
+// with which q-value.
+func parseMediaRange(s string) (f Format, specific int, q float64, ok bool) {
 	mediaType, params, _ := strings.Cut(s, ";")
 	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
 	q = 1
@@ -45,7 +66,7 @@ func parseMediaRange(s string) (f Format, q float64, ok bool) {
 			var err error
 			q, err = strconv.ParseFloat(v, 64)
 			if err != nil || !(q >= 0 && q <= 1) {
-				return 0, 0, false
+				return 0, 0, 0, false
 			}
 		case "proto":
 			proto = v
@@ -58,16 +79,20 @@ func parseMediaRange(s string) (f Format, q float64, ok bool) {
 	switch mediaType {
 	case "application/vnd.google.protobuf":
 		if proto != "io.prometheus.client.MetricFamily" || encoding != "delimited" {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
-		return FormatProtobuf, q, true
+		return FormatProtobuf, 2, q, true
 	case "application/openmetrics-text":
 		if version != "" && version != "1.0.0" && version != "0.0.1" {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
-		return FormatOpenMetrics, q, true
-	case "text/plain", "text/*", "*/*":
-		return FormatText, q, true
+		return FormatOpenMetrics, 2, q, true
+	case "text/plain":
+		return FormatText, 2, q, true
+	case "text/*":
+		return FormatText, 1, q, true
+	case "*/*":
+		return FormatText, 0, q, true
 	}
-	return 0, 0, false
+	return 0, 0, 0, false
 }
