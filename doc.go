@@ -34,8 +34,9 @@
 // (c.WithValues("GET", "200")) and rejects label maps with other names.
 // [WithConstLabels] adds fixed labels to every series.
 //
-// Label values may be any string: the encoders escape them, and invalid
-// UTF-8 is replaced, byte by byte, with U+FFFD. As Prometheus reads a label
+// Label values and help texts may be any string: the encoders escape them,
+// and invalid UTF-8 is replaced, byte by byte, with U+FFFD (a help text's
+// \r\n and lone \r become \n, which the text formats escape). As Prometheus reads a label
 // with an empty value as no label, a metric without declared names leaves
 // a label map's empty values out: {kind=""} is its unlabelled series and
 // {a="1",b=""} its series {a="1"}. (A metric with declared names takes

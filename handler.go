@@ -387,6 +387,7 @@ func nameFilter(r *http.Request) map[string]bool {
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip: gzip
+// (or x-gzip, its old name, which RFC 9110 has recipients take as gzip)
 // listed with a q-value above 0, or else * with one.
 func acceptsGzip(header string) bool {
 	star := false
@@ -394,7 +395,7 @@ func acceptsGzip(header string) bool {
 		coding, params, _ := strings.Cut(part, ";")
 		coding = strings.TrimSpace(coding)
 		switch {
-		case strings.EqualFold(coding, "gzip"):
+		case strings.EqualFold(coding, "gzip") || strings.EqualFold(coding, "x-gzip"):
 			return qValue(params) > 0
 		case coding == "*":
 			star = qValue(params) > 0

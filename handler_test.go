@@ -185,6 +185,9 @@ func TestHandlerGzip(t *testing.T) {
 		{"*;q=0", false},
 		{"gzip;q=0, *", false}, // gzip refused by name beats the wildcard
 		{"identity", false},
+		{"x-gzip", true},
+		{"X-GZIP;q=0.5, identity", true},
+		{"x-gzip;q=0, *", false},
 	} {
 		t.Run(tc.acceptEncoding, func(t *testing.T) {
 			for _, method := range []string{http.MethodGet, http.MethodHead} {

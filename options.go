@@ -2,6 +2,7 @@ package prom
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -119,7 +120,7 @@ func WithMaxAge(maxAge time.Duration, ageBuckets int) Option {
 }
 
 func buildOptions(name, help string, opts []Option) *options {
-	o := &options{name: name, help: help}
+	o := &options{name: name, help: normalizeHelp(help)}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(o)
@@ -147,4 +148,15 @@ func (o *options) target() *Registry {
 		return o.registry
 	}
 	return Default
+}
+
+// normalizeHelp turns the line breaks of a help text that hold a carriage
+// return (\r\n, or \r alone, as in text from Windows or old Mac files)
+// into \n, which the text formats escape: a raw \r in a HELP line is
+// refused by some OpenMetrics parsers (prometheus/common's, for one).
+func normalizeHelp(help string) string {
+	if !strings.Contains(help, "\r") {
+		return help
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(help, "\r\n", "\n"), "\r", "\n")
 }

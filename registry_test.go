@@ -749,3 +749,44 @@ func TestCollectorCannotWriteSelfMetrics(t *testing.T) {
 	}
 	promtoolCheck(t, out)
 }
+
+// TestHelpCarriageReturns checks that help texts with \r\n or a lone \r,
+// of a metric or of a collector's family, reach every format as \n: a raw
+// \r in a HELP line makes some OpenMetrics parsers refuse the scrape.
+func TestHelpCarriageReturns(t *testing.T) {
+	reg := NewRegistry()
+	g := Must(NewGauge("g", "line one\r\nline two\rthree", WithRegistry(reg)))
+	g.Set(1)
+	if got, want := g.Help(), "line one\nline two\nthree"; got != want {
+		t.Errorf("Help() = %q, want %q", got, want)
+	}
+	reg.MustRegister(collectorFunc{names: []string{"w"}, fn: func(_ context.Context, w *MetricWriter) error {
+		w.Gauge("w", "written\r\nhelp\r", 2, nil)
+		return nil
+	}})
+	for _, f := range []Format{FormatText, FormatOpenMetrics, FormatProtobuf} {
+		out, err := reg.Append(context.Background(), nil, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == FormatProtobuf { // binary: look for the help strings after their lengths
+			if !bytes.Contains(out, []byte("\x17line one\nline two\nthree")) || !bytes.Contains(out, []byte("\x0dwritten\nhelp\n")) {
+				t.Errorf("protobuf lacks the help texts with \\n: %q", out)
+			}
+			continue
+		}
+		if bytes.ContainsRune(out, '\r') {
+			t.Errorf("%v holds a carriage return: %q", f, out)
+		}
+		for _, want := range []string{`# HELP g line one\nline two\nthree` + "\n", `# HELP w written\nhelp\n` + "\n"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%v lacks %q:\n%s", f, want, out)
+			}
+		}
+		if f == FormatOpenMetrics {
+			strictOpenMetrics(t, out)
+		} else {
+			promtoolCheck(t, out)
+		}
+	}
+}

@@ -132,7 +132,7 @@ func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s wr
 	}
 	f := w.families[name]
 	if f == nil {
-		f = &writtenFamily{name: name, help: help, typ: typ, by: w.collector, seen: map[string]bool{}}
+		f = &writtenFamily{name: name, help: normalizeHelp(help), typ: typ, by: w.collector, seen: map[string]bool{}}
 		w.families[name] = f
 	} else if f.typ != typ {
 		w.errs = append(w.errs, fmt.Errorf("prom: metric %q written as a %v and as a %v", name, f.typ, typ))
