@@ -117,7 +117,9 @@
 // [Handler] serves a registry to any mux: it negotiates the format, answers
 // GET and HEAD, compresses with gzip when asked, and takes options for the
 // error mode, a limit on concurrent scrapes, a timeout that cancels
-// collection, and _created samples; it honours Prometheus' name[] filter.
+// collection, _created samples, and the text format where OpenMetrics
+// would be chosen ([WithoutOpenMetrics], client_golang's default); it
+// honours Prometheus' name[] filter.
 // [Service] is aioprometheus's dedicated metrics server: set its address,
 // path, registry, TLS and basic auth, call Start, read its URLs, and Stop
 // it when done.

@@ -25,6 +25,7 @@ type handlerOptions struct {
 	maxInFlight int
 	timeout     time.Duration
 	created     bool
+	noOM        bool // WithoutOpenMetrics
 }
 
 // ErrorHandling says what [Handler] does when collecting metrics fails: a
@@ -47,6 +48,19 @@ const (
 // whatever the mode.
 func WithErrorHandling(mode ErrorHandling) HandlerOption {
 	return func(o *handlerOptions) { o.errors = mode }
+}
+
+// WithoutOpenMetrics answers in the text format (or protobuf, when asked
+// for it) where a scraper would take OpenMetrics, as client_golang's
+// handler does unless told otherwise. Prometheus 2 asks for OpenMetrics
+// first, and stores what it reads there in OpenMetrics' spelling: a
+// counter named without _total gains it, and a bucket's le and a
+// quantile take OpenMetrics' canonical form (le="1.0" where the text
+// format writes le="1"). A program that moves from client_golang keeps its
+// series' names and labels with this option; it gives up exemplars, which
+// the text format cannot carry (protobuf scrapes keep them).
+func WithoutOpenMetrics() HandlerOption {
+	return func(o *handlerOptions) { o.noOM = true }
 }
 
 // WithErrorLog logs collection errors, timeouts and recovered panics to l;
@@ -179,7 +193,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	s.format = NegotiateFormat(headerList(r.Header, "Accept"))
+	s.format = negotiate(headerList(r.Header, "Accept"), !h.opts.noOM)
 	s.gzip = acceptsGzip(headerList(r.Header, "Accept-Encoding"))
 	o := renderOptions{names: nameFilter(r), created: h.opts.created}
 	if h.inFlight != nil {

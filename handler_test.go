@@ -326,6 +326,42 @@ func TestHandlerCreatedSamples(t *testing.T) {
 	}
 }
 
+// TestHandlerWithoutOpenMetrics checks that WithoutOpenMetrics answers
+// every request for OpenMetrics in the text format, and leaves protobuf.
+func TestHandlerWithoutOpenMetrics(t *testing.T) {
+	reg := handlerRegistry(t)
+	h := Handler(reg, WithoutOpenMetrics())
+	protobuf := "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+	for _, tc := range []struct {
+		accept string
+		want   Format
+	}{
+		{"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", FormatText},
+		{"application/openmetrics-text", FormatText},
+		{protobuf + ",application/openmetrics-text;version=1.0.0;q=0.8,text/plain;version=0.0.4;q=0.5", FormatProtobuf},
+		{"application/openmetrics-text;q=0.9," + protobuf + ";q=0.5", FormatProtobuf},
+		{"", FormatText},
+	} {
+		rec := serve(h, http.MethodGet, "/metrics", http.Header{"Accept": {tc.accept}})
+		if got := rec.Header().Get("Content-Type"); got != tc.want.ContentType() {
+			t.Errorf("Accept %q: Content-Type %q, want %q", tc.accept, got, tc.want.ContentType())
+			continue
+		}
+		want, err := reg.Append(context.Background(), nil, tc.want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(rec.Body.Bytes(), want) {
+			t.Errorf("Accept %q: body %q, want %q", tc.accept, rec.Body, want)
+		}
+	}
+	// Without the option, the same first header gets OpenMetrics.
+	rec := serve(Handler(reg), http.MethodGet, "/metrics", http.Header{"Accept": {"application/openmetrics-text"}})
+	if got := rec.Header().Get("Content-Type"); got != FormatOpenMetrics.ContentType() {
+		t.Errorf("default handler: Content-Type %q", got)
+	}
+}
+
 func TestHandlerErrorHandling(t *testing.T) {
 	newReg := func(t *testing.T) *Registry {
 		reg := handlerRegistry(t)

@@ -32,10 +32,7 @@ import (
 // Prometheus 2.42), so that a scrape that fell back to another format
 // fails.
 func TestIntegrationPrometheus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test with a real Prometheus; skipped in -short mode")
-	}
-	bin := testbin.Prometheus(t)
+	bin := prometheusBin(t)
 
 	reg := NewRegistry()
 	in := WithRegistry(reg)
@@ -58,12 +55,7 @@ func TestIntegrationPrometheus(t *testing.T) {
 		payload.Observe(float64((i*37)%100 + 1)) // 1 to 100, shuffled
 	}
 
-	svc := &Service{Registry: reg, Addr: "127.0.0.1:0"}
-	startService(t, svc)
-	target, err := url.Parse(mustURL(t, svc.MetricsURL))
-	if err != nil {
-		t.Fatal(err)
-	}
+	target := startTarget(t, &Service{Registry: reg, Addr: "127.0.0.1:0"})
 
 	for _, tc := range []struct {
 		name     string
@@ -98,6 +90,50 @@ func TestIntegrationPrometheus(t *testing.T) {
 			p.waitUnit(t, "integ_latency_seconds", tc.unit, tc.format)
 		})
 	}
+}
+
+// TestIntegrationWithoutOpenMetrics scrapes a Service whose handler has
+// WithoutOpenMetrics with a real Prometheus, which asks for OpenMetrics
+// first: the series keep the text format's spelling, as client_golang's
+// handler gives them (through OpenMetrics they would be stored as
+// integ_events_total and le="1.0").
+func TestIntegrationWithoutOpenMetrics(t *testing.T) {
+	bin := prometheusBin(t)
+	reg := NewRegistry()
+	in := WithRegistry(reg)
+	Must(NewCounter("integ_events", "Events, named without _total.", in)).Add(3)
+	h := Must(NewHistogram("integ_wait_seconds", "Waits.", in, WithBuckets(1, 5)))
+	h.Observe(0.5)
+	target := startTarget(t, &Service{Registry: reg, Addr: "127.0.0.1:0", HandlerOptions: []HandlerOption{WithoutOpenMetrics()}})
+	p := startPrometheus(t, bin, target.Host, target.Path)
+	p.waitValue(t, `integ_events{job="prom"}`, eq(3))
+	p.waitValue(t, `integ_wait_seconds_bucket{job="prom",le="1"}`, eq(1))
+	for _, q := range []string{`integ_events_total`, `integ_wait_seconds_bucket{le="1.0"}`} {
+		if vs, err := p.query(q); err != nil || len(vs) != 0 {
+			t.Errorf("query %s: %v, %v; want no series", q, vs, err)
+		}
+	}
+}
+
+// prometheusBin returns the Prometheus binary for an integration test, or
+// skips the test in -short mode or (outside CI) when there is none.
+func prometheusBin(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test with a real Prometheus; skipped in -short mode")
+	}
+	return testbin.Prometheus(t)
+}
+
+// startTarget starts svc for the test and returns its metrics URL.
+func startTarget(t *testing.T, svc *Service) *url.URL {
+	t.Helper()
+	startService(t, svc)
+	target, err := url.Parse(mustURL(t, svc.MetricsURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return target
 }
 
 // eq and within are the checks of waitValue.

@@ -15,7 +15,11 @@ import (
 // says); protobuf and OpenMetrics must be named. An absent, malformed or
 // unmatched header, or one that refuses every format, means [FormatText],
 // never an error.
-func NegotiateFormat(accept string) Format {
+func NegotiateFormat(accept string) Format { return negotiate(accept, true) }
+
+// negotiate is NegotiateFormat, leaving OpenMetrics ranges out unless
+// openMetrics.
+func negotiate(accept string, openMetrics bool) Format {
 	const numFormats = int(FormatProtobuf) + 1
 	// For each format, the range that rates it: the most specific one
 	// (2 for a full media type, 1 for text/*, 0 for */*), the first of
@@ -31,6 +35,9 @@ func NegotiateFormat(accept string) Format {
 		var part string
 		part, accept, _ = strings.Cut(accept, ",")
 		f, specific, q, ok := parseMediaRange(part)
+		if f == FormatOpenMetrics && !openMetrics {
+			continue
+		}
 		if r := &rated[f]; ok && specific > r.specific {
 			r.specific, r.pos, r.q = specific, pos, q
 		}
