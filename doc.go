@@ -14,7 +14,9 @@
 // # Metric types
 //
 // [Counter] counts things that only go up; [Gauge] holds a value that goes
-// up and down, and [GaugeFunc] reads one from a function at scrape time;
+// up and down; [GaugeFunc] and [CounterFunc] read one from a function at
+// scrape time (a counter has no Set: a total kept elsewhere is a
+// CounterFunc);
 // [Histogram] counts observations in buckets; [Summary] reports targeted
 // quantiles (CKMS, with the rank error each [Objective] allows) over a
 // sliding window. A metric is a family of series told apart by their
@@ -108,8 +110,9 @@
 // chosen format to a buffer. Families come out in name order and series in
 // creation order. A collector that fails or panics is reported (the
 // series it wrote before failing are kept, its invalid ones dropped, and
-// so is a family whose names another family produces too), a GaugeFunc
-// that panics is left out, and the rest of the scrape is served and stays
+// so is a family whose names another family produces too), a GaugeFunc or
+// CounterFunc whose function panics (or gives a counter a negative value)
+// is left out, and the rest of the scrape is served and stays
 // well-formed.
 //
 // # Serving

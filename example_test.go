@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync/atomic"
 
 	"github.com/promgo/prom"
 )
@@ -95,6 +96,20 @@ func ExampleNewGaugeFunc() {
 	// # HELP queue_items Items queued.
 	// # TYPE queue_items gauge
 	// queue_items 2
+}
+
+func ExampleNewCounterFunc() {
+	reg := prom.NewRegistry()
+	var bytesRead atomic.Int64 // a total another part of the program keeps
+	bytesRead.Add(4096)
+	prom.Must(prom.NewCounterFunc("reader_bytes_total", "Bytes read.",
+		func() float64 { return float64(bytesRead.Load()) }, prom.WithRegistry(reg)))
+	body, _, _ := prom.Render(reg, "")
+	fmt.Print(string(body))
+	// Output:
+	// # HELP reader_bytes_total Bytes read.
+	// # TYPE reader_bytes_total counter
+	// reader_bytes_total 4096
 }
 
 func ExampleHistogram() {

@@ -875,6 +875,14 @@ func collectVia(ctx context.Context, fb familyBase, w *MetricWriter) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if m, ok := fb.(funcMetric); ok {
+		v, err := m.read()
+		if err != nil {
+			return err
+		}
+		m.encodeValue(&writerEncoder{w: w}, v)
+		return nil
+	}
 	fb.encode(&writerEncoder{w: w})
 	return nil
 }

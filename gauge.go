@@ -2,7 +2,6 @@ package prom
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"math"
 	"sync"
@@ -309,75 +308,4 @@ func (g *Gauge) encode(enc expo.Encoder) {
 	}
 }
 
-// GaugeFunc is a gauge whose value is read from a function at each scrape,
-// for values another part of the program already keeps.
-type GaugeFunc struct {
-	f  family[GaugeSeries, *GaugeSeries]
-	fn func() float64
-}
-
-// NewGaugeFunc creates a gauge that calls fn at each scrape and registers it
-// like [NewCounter]. fn must be safe for concurrent use. Label names are
-// not allowed; constant labels are.
-func NewGaugeFunc(name, help string, fn func() float64, opts ...Option) (*GaugeFunc, error) {
-	o := buildOptions(name, help, opts)
-	if err := o.check("gauge function", false, false); err != nil {
-		return nil, err
-	}
-	if len(o.labelNames) > 0 {
-		return nil, errorf(ErrInvalidLabels, "gauge function %q takes constant labels only, not label names %v", name, o.labelNames)
-	}
-	if o.maxSeriesSet || o.expirySet {
-		return nil, fmt.Errorf("prom: metric %q: WithMaxSeries and WithIdleExpiry apply to metrics with labelled series, not to a gauge function", name)
-	}
-	if fn == nil {
-		return nil, errorf(ErrInvalidLabels, "gauge function %q: the function is nil", name)
-	}
-	g := &GaugeFunc{fn: fn}
-	if err := g.f.init(o, expo.Gauge, "", func(*GaugeSeries) {}); err != nil {
-		return nil, err
-	}
-	g.f.unlabelled()
-	return register(o, g)
-}
-
-// Value calls the function and returns its result.
-func (g *GaugeFunc) Value() float64 { return g.fn() }
-
-// Name returns the metric name.
-func (g *GaugeFunc) Name() string { return g.f.name }
-
-// Help returns the metric's help text.
-func (g *GaugeFunc) Help() string { return g.f.help }
-
-// Describe returns the metric name; it implements [Collector].
-func (g *GaugeFunc) Describe() []string { return g.f.describe() }
-
-// Collect writes the gauge to w; it implements [Collector].
-func (g *GaugeFunc) Collect(ctx context.Context, w *MetricWriter) error {
-	return collectVia(ctx, g, w)
-}
-
-func (g *GaugeFunc) encode(enc expo.Encoder) { g.encodeValue(enc, g.fn()) }
-
-// encodeValue writes the gauge with the value v.
-func (g *GaugeFunc) encodeValue(enc expo.Encoder, v float64) {
-	g.f.start(enc)
-	for _, s := range g.f.snapshot() {
-		enc.Value(&s.labels, v)
-	}
-}
-
-// read calls the function, turning a panic into an error.
-func (g *GaugeFunc) read() (v float64, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("prom: collecting %q panicked: %v", g.f.name, p)
-		}
-	}()
-	return g.fn(), nil
-}
-
 func (g *Gauge) meta() *familyMeta { return &g.f.familyMeta }
-
-func (g *GaugeFunc) meta() *familyMeta { return &g.f.familyMeta }

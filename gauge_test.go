@@ -76,11 +76,24 @@ func TestGaugeConcurrentAdd(t *testing.T) {
 func TestGaugeFunc(t *testing.T) {
 	reg := NewRegistry()
 	n := 0
-	Must(NewGaugeFunc("calls", "Calls so far.", func() float64 { n++; return float64(n) }, WithRegistry(reg), WithConstLabels(Labels{"a": "b"})))
+	g := Must(NewGaugeFunc("calls", "Calls so far.", func() float64 { n++; return float64(n) }, WithRegistry(reg), WithConstLabels(Labels{"a": "b"})))
 	wantSamples(t, reg, `calls{a="b"} 1`)
 	wantSamples(t, reg, `calls{a="b"} 2`)
-	if _, err := NewGaugeFunc("f", "h", nil, WithRegistry(nil)); err == nil {
-		t.Error("nil function accepted")
+	if got := g.ConstLabels(); len(got) != 1 || got["a"] != "b" {
+		t.Errorf("ConstLabels() = %v", got)
+	}
+	testFuncOptions(t, "gauge function", func(fn func() float64, opts ...Option) error {
+		_, err := NewGaugeFunc("f", "h", fn, opts...)
+		return err
+	})
+}
+
+// testFuncOptions checks the errors of a function metric's constructor,
+// newFunc, for a nil function and options that do not apply.
+func testFuncOptions(t *testing.T, kind string, newFunc func(fn func() float64, opts ...Option) error) {
+	t.Helper()
+	if err := newFunc(nil, WithRegistry(nil)); err == nil || !strings.Contains(err.Error(), kind+` "f": the function is nil`) {
+		t.Errorf("nil function: error %v", err)
 	}
 	for _, o := range []struct {
 		name, want string
@@ -88,12 +101,12 @@ func TestGaugeFunc(t *testing.T) {
 	}{
 		{"WithLabelNames", "not label names", WithLabelNames("a")},
 		{"WithMaxSeries", "WithMaxSeries and WithIdleExpiry apply to metrics with labelled series", WithMaxSeries(2)},
-		{"WithIdleExpiry", "not to a gauge function", WithIdleExpiry(time.Minute)},
+		{"WithIdleExpiry", "not to a " + kind, WithIdleExpiry(time.Minute)},
 		{"WithBuckets", "WithBuckets applies to histograms", WithBuckets(1)},
 		{"WithObjectives", "apply to summaries", WithObjectives(Objective{0.5, 0.05})},
 	} {
-		if _, err := NewGaugeFunc("f", "h", func() float64 { return 0 }, WithRegistry(nil), o.opt); err == nil || !strings.Contains(err.Error(), o.want) {
-			t.Errorf("NewGaugeFunc with %s: error %v; want one that says %q", o.name, err, o.want)
+		if err := newFunc(func() float64 { return 0 }, WithRegistry(nil), o.opt); err == nil || !strings.Contains(err.Error(), o.want) {
+			t.Errorf("%s with %s: error %v; want one that says %q", kind, o.name, err, o.want)
 		}
 	}
 }

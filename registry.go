@@ -295,10 +295,10 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 			e.fb.meta().prepare()
 		}
 	}
-	// Gauge functions run before the registry's own families are written,
-	// so that one that panics counts among this scrape's failures, as a
-	// custom collector does.
-	funcs := readGaugeFuncs(entries, only, &errs)
+	// Gauge and counter functions run before the registry's own families
+	// are written, so that one that panics counts among this scrape's
+	// failures, as a custom collector does.
+	funcs := readFuncs(entries, only, &errs)
 	w = r.collectSelf(entries, w)
 	var custom []*writtenFamily
 	if w != nil {
@@ -325,7 +325,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
-		if g, ok := e.fb.(*GaugeFunc); ok {
+		if g, ok := e.fb.(funcMetric); ok {
 			if funcs != nil && funcs[i].ok { // nil when only wants none
 				g.encodeValue(enc, funcs[i].v)
 			}
@@ -457,22 +457,30 @@ func wanted(c Collector, only map[string]bool) bool {
 	return len(names) == 0
 }
 
-// funcValue is a GaugeFunc's value in one scrape; ok is false where the
-// gauge is not written (filtered out, or its function panicked).
+// funcMetric is a GaugeFunc or a CounterFunc, to the registry.
+type funcMetric interface {
+	familyBase
+	read() (float64, error)
+	encodeValue(enc expo.Encoder, v float64)
+}
+
+// funcValue is a function metric's value in one scrape; ok is false where
+// the metric is not written (filtered out, or its function failed).
 type funcValue struct {
 	v  float64
 	ok bool
 }
 
-// readGaugeFuncs calls the function of each GaugeFunc among entries that
-// only wants, and returns their values by entry index (nil when there is
-// none). A function that panics is reported in errs and counted as its
-// gauge's failure.
-func readGaugeFuncs(entries []entry, only map[string]bool, errs *[]error) []funcValue {
+// readFuncs calls the function of each GaugeFunc and CounterFunc among
+// entries that only wants, and returns their values by entry index (nil
+// when there is none). A function that panics, or gives a counter a
+// negative or NaN value, is reported in errs and counted as its metric's
+// failure.
+func readFuncs(entries []entry, only map[string]bool, errs *[]error) []funcValue {
 	var vs []funcValue
 	for i, e := range entries {
-		g, ok := e.fb.(*GaugeFunc)
-		if !ok || only != nil && !only[g.f.name] {
+		g, ok := e.fb.(funcMetric)
+		if !ok || only != nil && !only[g.meta().name] {
 			continue
 		}
 		if vs == nil {
