@@ -87,7 +87,9 @@ func WithIdleExpiry(d time.Duration) Option {
 }
 
 // WithUnit sets the metric's unit (for example "seconds"), shown in
-// OpenMetrics output. The name should end with it.
+// OpenMetrics output. As OpenMetrics requires, the name must end with _
+// and the unit (before _total, for a counter): the constructor fails
+// otherwise.
 func WithUnit(unit string) Option {
 	return func(o *options) { o.unit = unit }
 }

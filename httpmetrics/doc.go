@@ -32,7 +32,9 @@
 //
 // A request is counted once its handler has returned, because the route is
 // known only after the router has matched it; the in-flight gauge counts
-// the requests being handled. Every request is in requests_total; every
+// the requests being handled. (A client can finish reading a response
+// before its handler returns: a test that scrapes right after a request
+// should wait for the count, not assume it.) Every request is in requests_total; every
 // response, with its status code, in responses_total, so summing that over
 // code gives aioprometheus's "responses sent" and requests_total minus that
 // sum the hijacked connections. The duration runs from the moment the
