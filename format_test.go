@@ -163,6 +163,12 @@ func TestNegotiateFormat(t *testing.T) {
 		{"text refused, */* accepted", "text/plain;q=0,*/*", FormatText},
 		{"text/* refused, OpenMetrics lower", "text/*;q=0,application/openmetrics-text;q=0.1,*/*", FormatOpenMetrics},
 		{"application/* is no format", "application/*,text/plain;q=0.5", FormatText},
+		// Of the ranges that name one format alike, the highest rated
+		// counts; one with a version beats one without.
+		{"the higher of two OpenMetrics", "application/openmetrics-text;version=0.0.1;q=0.2,text/plain;q=0.5,application/openmetrics-text;version=1.0.0;q=0.9", FormatOpenMetrics},
+		{"the higher of two text", "text/plain;version=0.0.4;q=0.1,text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=0.5", FormatText},
+		{"a version beats none", "application/openmetrics-text;q=0,application/openmetrics-text;version=1.0.0", FormatOpenMetrics},
+		{"a version beats none, refusing", "text/plain;version=0.0.4;q=0,text/plain,application/openmetrics-text;q=0.1", FormatOpenMetrics},
 	}
 	for _, tt := range tests {
 		if got := NegotiateFormat(tt.accept); got != tt.want {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -396,16 +397,7 @@ func TestHandlerErrorHandling(t *testing.T) {
 			if rec.Header().Get("Content-Encoding") == "gzip" {
 				body = gunzip(t, rec.Body.Bytes())
 			}
-			for _, s := range tc.body {
-				if !strings.Contains(body, s) {
-					t.Errorf("body lacks %q:\n%s", s, body)
-				}
-			}
-			for _, s := range tc.not {
-				if strings.Contains(body, s) {
-					t.Errorf("body holds %q:\n%s", s, body)
-				}
-			}
+			wantParts(t, "body", body, tc.body, tc.not)
 			for _, s := range []string{"backend unreachable", "collector bug"} {
 				if !strings.Contains(logged.String(), s) {
 					t.Errorf("log lacks %q: %q", s, logged)
@@ -629,6 +621,47 @@ func TestHandlerTimeout(t *testing.T) {
 				t.Errorf("scrape in time lacks gated 1:\n%s", rec.Body)
 			}
 		})
+	}
+}
+
+// TestHandlerTimeoutStopsFunctions checks that a scrape past its deadline
+// calls no more GaugeFunc functions, gives its place in flight back once
+// the running one returns, and counts the function that overran as failed,
+// as it counts a custom collector.
+func TestHandlerTimeoutStopsFunctions(t *testing.T) {
+	reg := handlerRegistry(t)
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	Must(NewGaugeFunc("f_blocks", "Blocks.", func() float64 {
+		entered <- struct{}{}
+		<-release
+		return 1
+	}, WithRegistry(reg)))
+	var later atomic.Int32
+	for i := range 10 {
+		Must(NewGaugeFunc("f_later_"+strconv.Itoa(i), "After the blocking one.", func() float64 { later.Add(1); return 2 }, WithRegistry(reg)))
+	}
+	l, _ := bufLogger()
+	h := Handler(reg, WithTimeout(50*time.Millisecond), WithMaxRequestsInFlight(1), WithErrorLog(l))
+	if rec := serve(h, http.MethodGet, "/metrics", nil); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", rec.Code)
+	}
+	waitFor(t, entered, "the blocking function to run")
+	close(release)
+	// Once the abandoned collection ends, its place is free: a filtered
+	// scrape, which calls no function, is served.
+	deadline := time.Now().Add(10 * time.Second)
+	for serve(h, http.MethodGet, "/metrics?name[]=a", nil).Code != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("the abandoned scrape kept its place in flight")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := later.Load(); n != 0 {
+		t.Errorf("the abandoned scrape called %d functions after its deadline", n)
+	}
+	out, _ := reg.Append(context.Background(), nil, FormatText)
+	if want := failuresMetric + `{collector="f_blocks"} 1` + "\n"; !strings.Contains(string(out), want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
 	}
 }
 

@@ -137,3 +137,19 @@ func readWhile(done <-chan struct{}, read func()) int {
 		read()
 	}
 }
+
+// wantParts fails t for each of in that body lacks and each of notIn that
+// it holds; what names the body in the messages.
+func wantParts(t testing.TB, what, body string, in, notIn []string) {
+	t.Helper()
+	for _, s := range in {
+		if !strings.Contains(body, s) {
+			t.Errorf("%s lacks %q:\n%s", what, s, body)
+		}
+	}
+	for _, s := range notIn {
+		if strings.Contains(body, s) {
+			t.Errorf("%s holds %q:\n%s", what, s, body)
+		}
+	}
+}

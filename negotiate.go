@@ -21,9 +21,10 @@ func NegotiateFormat(accept string) Format { return negotiate(accept, true) }
 // openMetrics.
 func negotiate(accept string, openMetrics bool) Format {
 	const numFormats = int(FormatProtobuf) + 1
-	// For each format, the range that rates it: the most specific one
-	// (2 for a full media type, 1 for text/*, 0 for */*), the first of
-	// equally specific ones. specific is -1 where none matched.
+	// For each format, the range that rates it: the most specific one (3
+	// for a full media type with a version, 2 without, 1 for text/*, 0 for
+	// */*), the highest rated of equally specific ones, the first on a tie.
+	// specific is -1 where none matched.
 	var rated [numFormats]struct {
 		specific, pos int
 		q             float64
@@ -38,7 +39,7 @@ func negotiate(accept string, openMetrics bool) Format {
 		if f == FormatOpenMetrics && !openMetrics {
 			continue
 		}
-		if r := &rated[f]; ok && specific > r.specific {
+		if r := &rated[f]; ok && (specific > r.specific || specific == r.specific && q > r.q) {
 			r.specific, r.pos, r.q = specific, pos, q
 		}
 	}
@@ -52,8 +53,8 @@ func negotiate(accept string, openMetrics bool) Format {
 }
 
 // parseMediaRange reads one media range and says which format it asks for,
-// how specifically (2 for a full media type, 1 for text/*, 0 for */*) and
-// with which q-value.
+// how specifically (3 for a full media type with a version parameter, 2
+// without, 1 for text/*, 0 for */*) and with which q-value.
 func parseMediaRange(s string) (f Format, specific int, q float64, ok bool) {
 	mediaType, params, _ := strings.Cut(s, ";")
 	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
@@ -83,19 +84,23 @@ func parseMediaRange(s string) (f Format, specific int, q float64, ok bool) {
 			version = v
 		}
 	}
+	full := 2
+	if version != "" {
+		full = 3
+	}
 	switch mediaType {
 	case "application/vnd.google.protobuf":
 		if proto != "io.prometheus.client.MetricFamily" || encoding != "delimited" {
 			return 0, 0, 0, false
 		}
-		return FormatProtobuf, 2, q, true
+		return FormatProtobuf, full, q, true
 	case "application/openmetrics-text":
 		if version != "" && version != "1.0.0" && version != "0.0.1" {
 			return 0, 0, 0, false
 		}
-		return FormatOpenMetrics, 2, q, true
+		return FormatOpenMetrics, full, q, true
 	case "text/plain":
-		return FormatText, 2, q, true
+		return FormatText, full, q, true
 	case "text/*":
 		return FormatText, 1, q, true
 	case "*/*":

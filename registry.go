@@ -267,14 +267,14 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	var w *MetricWriter
 	var errs []error
 	var failed []*atomic.Uint64 // the collectors counted as failed in this scrape
-	for _, e := range entries {
+	for i, e := range entries {
 		if e.fb != nil || !wanted(e.c, only) {
 			continue
 		}
 		if w == nil {
 			w = newMetricWriter()
 		}
-		w.collector = e.failures
+		w.collector = &entries[i]
 		live := ctx.Err() == nil
 		errs1 := w.collect(ctx, e.c)
 		// A collector that ran past the scrape's deadline blocked it:
@@ -298,14 +298,14 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	// Gauge and counter functions run before the registry's own families
 	// are written, so that one that panics counts among this scrape's
 	// failures, as a custom collector does.
-	funcs := readFuncs(entries, only, &errs)
+	funcs := readFuncs(ctx, entries, only, &errs)
 	w = r.collectSelf(entries, w)
 	var custom []*writtenFamily
 	if w != nil {
-		custom = r.withoutClashes(w.sorted(), &errs, func(by *atomic.Uint64) {
-			if by != nil && !slices.Contains(failed, by) {
-				by.Add(1)
-				failed = append(failed, by)
+		custom = r.withoutClashes(w.sorted(), &errs, func(by *entry) {
+			if by != nil && !slices.Contains(failed, by.failures) {
+				by.failures.Add(1)
+				failed = append(failed, by.failures)
 			}
 		})
 	}
@@ -362,9 +362,9 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 //     counter go_memstats_alloc_bytes_total, whose series Prometheus
 //     ingests, are one OpenMetrics family name.
 //
-// It calls dropped with the failure count of the collector that wrote each
-// family left out (nil for the registry's own).
-func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error, dropped func(by *atomic.Uint64)) []*writtenFamily {
+// It calls dropped with the entry of the collector that wrote each family
+// left out (nil for the registry's own), whose name the error carries.
+func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error, dropped func(by *entry)) []*writtenFamily {
 	if len(custom) == 0 {
 		return custom
 	}
@@ -381,10 +381,10 @@ func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error, droppe
 		case owner == "":
 			kept = append(kept, cf)
 		case owner == cf.name:
-			*errs = append(*errs, fmt.Errorf("prom: metric %q was collected twice; the second one is left out", cf.name))
+			*errs = append(*errs, cf.by.errorOf(fmt.Errorf("prom: metric %q was collected twice; the second one is left out", cf.name)))
 			dropped(cf.by)
 		default:
-			*errs = append(*errs, fmt.Errorf("prom: metric %q was collected, but metric %q produces the name %q too; %q is left out", cf.name, owner, name, cf.name))
+			*errs = append(*errs, cf.by.errorOf(fmt.Errorf("prom: metric %q was collected, but metric %q produces the name %q too; %q is left out", cf.name, owner, name, cf.name)))
 			dropped(cf.by)
 		}
 	}
@@ -473,26 +473,35 @@ type funcValue struct {
 
 // readFuncs calls the function of each GaugeFunc and CounterFunc among
 // entries that only wants, and returns their values by entry index (nil
-// when there is none). A function that panics, or gives a counter a
-// negative or NaN value, is reported in errs and counted as its metric's
-// failure.
-func readFuncs(entries []entry, only map[string]bool, errs *[]error) []funcValue {
+// when there is none). Once ctx is done it calls no more: the scrape is
+// over. As for a custom collector, a function that panics, or gives a
+// counter a negative or NaN value, is reported in errs and counted as its
+// metric's failure (unless the client went away first), and so is one
+// that ran past the scrape's deadline.
+func readFuncs(ctx context.Context, entries []entry, only map[string]bool, errs *[]error) []funcValue {
 	var vs []funcValue
 	for i, e := range entries {
 		g, ok := e.fb.(funcMetric)
 		if !ok || only != nil && !only[g.meta().name] {
 			continue
 		}
+		if ctx.Err() != nil {
+			break
+		}
 		if vs == nil {
 			vs = make([]funcValue, len(entries))
 		}
 		v, err := g.read()
+		overran := errors.Is(ctx.Err(), context.DeadlineExceeded)
 		if err != nil {
 			*errs = append(*errs, err)
-			e.failures.Add(1)
-			continue
 		}
-		vs[i] = funcValue{v, true}
+		if err != nil && ctx.Err() == nil || overran {
+			e.failures.Add(1)
+		}
+		if err == nil && !overran {
+			vs[i] = funcValue{v, true}
+		}
 	}
 	return vs
 }

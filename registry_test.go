@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
 
@@ -442,13 +441,13 @@ func TestClashCheckAllocs(t *testing.T) {
 	w.Gauge("written_s_total", "h", 1, nil)
 	families := w.sorted()
 	var errs []error
-	if kept := reg.withoutClashes(slices.Clone(families), &errs, func(*atomic.Uint64) {}); len(kept) != len(families) || len(errs) != 0 {
+	if kept := reg.withoutClashes(slices.Clone(families), &errs, func(*entry) {}); len(kept) != len(families) || len(errs) != 0 {
 		t.Fatalf("kept %d of %d, errors %v", len(kept), len(families), errs)
 	}
 	buf := make([]*writtenFamily, len(families))
 	if n := testing.AllocsPerRun(100, func() {
 		copy(buf, families)
-		reg.withoutClashes(buf, &errs, func(*atomic.Uint64) {})
+		reg.withoutClashes(buf, &errs, func(*entry) {})
 	}); n != 0 {
 		t.Errorf("%v allocations per check; want 0", n)
 	}
@@ -788,5 +787,71 @@ func TestHelpCarriageReturns(t *testing.T) {
 		} else {
 			promtoolCheck(t, out)
 		}
+	}
+}
+
+// TestDelegatedCollectChecks checks that a delegated metric's family meets
+// the checks of MetricWriter's own writes: the registry's own names, a
+// family or a series written twice (in either order, constant labels
+// first or not), and a family that a registered metric takes, counted as
+// the delegating collector's failure.
+func TestDelegatedCollectChecks(t *testing.T) {
+	ctx := context.Background()
+	scrape := func(reg *Registry) (string, error) {
+		out, err := reg.Append(ctx, nil, FormatText)
+		return string(out), err
+	}
+	self := Must(NewCounter(failuresMetric, "Mine.", WithRegistry(nil)))
+	self.Inc()
+	d := Must(NewCounter("d_total", "D.", WithRegistry(nil), WithConstLabels(Labels{"z": "1"}), WithLabelNames("a")))
+	d.WithValues("x").Inc()
+	for _, tc := range []struct {
+		name  string
+		write func(w *MetricWriter)
+		err   string
+		out   []string // in the output
+		notIn []string
+	}{
+		{"the registry's own name", func(w *MetricWriter) {
+			_ = self.Collect(ctx, w)
+			w.Counter("bad_total", "h", -1, nil) // a failure to count
+		}, `metric "prom_collector_failures_total": the name is the registry's own`,
+			[]string{`prom_collector_failures_total{collector="dc"} 2`}, []string{"Mine.", "prom_collector_failures_total 1"}},
+		{"delegated, then written", func(w *MetricWriter) {
+			_ = d.Collect(ctx, w)
+			w.Counter("d_total", "D.", 7, Labels{"a": "x", "z": "1"})
+		}, `metric "d_total" written twice with labels {a="x",z="1"}`, []string{`d_total{z="1",a="x"} 1`}, []string{" 7\n"}},
+		{"written, then delegated", func(w *MetricWriter) {
+			w.Counter("d_total", "D.", 7, Labels{"a": "x", "z": "1"})
+			_ = d.Collect(ctx, w)
+		}, `metric "d_total" written twice; the second one is left out`, []string{`d_total{a="x",z="1"} 7`}, []string{"} 1\n"}},
+		{"delegated twice", func(w *MetricWriter) {
+			_ = d.Collect(ctx, w)
+			_ = d.Collect(ctx, w)
+		}, `metric "d_total" written twice; the second one is left out`, []string{`d_total{z="1",a="x"} 1`}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry()
+			reg.MustRegister(collectorFunc{names: []string{"dc"}, fn: func(_ context.Context, w *MetricWriter) error {
+				tc.write(w)
+				return nil
+			}})
+			scrape(reg) // failures show from the next scrape on
+			out, err := scrape(reg)
+			if err == nil || !strings.Contains(err.Error(), `prom: collector "dc": `+tc.err) {
+				t.Errorf("error %v; want one that says %s", err, tc.err)
+			}
+			wantParts(t, "output", out, tc.out, tc.notIn)
+			promtoolCheck(t, []byte(out))
+		})
+	}
+	// A family that a registered metric takes is left out, and counts as
+	// the delegating collector's failure (from the next scrape on).
+	reg := NewRegistry()
+	reg.MustRegister(d, collectorFunc{names: []string{"dc"}, fn: func(ctx context.Context, w *MetricWriter) error { return d.Collect(ctx, w) }})
+	scrape(reg)
+	out, err := scrape(reg)
+	if err == nil || !strings.Contains(err.Error(), `prom: collector "dc": metric "d_total" was collected twice`) || !strings.Contains(out, failuresMetric+`{collector="dc"} 1`) {
+		t.Errorf("a delegated registered metric: error %v, output:\n%s", err, out)
 	}
 }

@@ -65,7 +65,8 @@ type Service struct {
 	// TLSConfig, when not nil, turns on HTTPS. It must hold a certificate
 	// (Certificates, GetCertificate or GetConfigForClient) unless
 	// CertFile and KeyFile give one. A MinVersion below TLS 1.2 is raised
-	// to 1.2, and a MaxVersion below it is an error. Start uses a copy.
+	// to 1.2, and a MaxVersion below MinVersion is an error. Start uses a
+	// copy.
 	TLSConfig *tls.Config
 	// CertFile and KeyFile, when set, name a PEM certificate (with its
 	// chain) and key that Start loads; they turn on HTTPS.
@@ -305,8 +306,8 @@ func (s *Service) tlsConfig() (*tls.Config, error) {
 	if c.MinVersion < tls.VersionTLS12 {
 		c.MinVersion = tls.VersionTLS12
 	}
-	if c.MaxVersion != 0 && c.MaxVersion < tls.VersionTLS12 {
-		return nil, fmt.Errorf("prom: metrics service: TLSConfig.MaxVersion is %s, below TLS 1.2, the oldest version the service accepts: no client could connect", tls.VersionName(c.MaxVersion))
+	if c.MaxVersion != 0 && c.MaxVersion < c.MinVersion {
+		return nil, fmt.Errorf("prom: metrics service: TLSConfig.MaxVersion is %s, below the oldest version the service accepts, %s (MinVersion, at least TLS 1.2): no client could connect", tls.VersionName(c.MaxVersion), tls.VersionName(c.MinVersion))
 	}
 	return c, nil
 }

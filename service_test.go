@@ -185,7 +185,8 @@ func TestServiceStartErrors(t *testing.T) {
 		{"CertFile alone", &Service{Addr: "127.0.0.1:0", CertFile: "cert.pem"}, "CertFile and KeyFile"},
 		{"missing cert file", &Service{Addr: "127.0.0.1:0", CertFile: "/nonexistent/cert.pem", KeyFile: "/nonexistent/key.pem"}, "no such file"},
 		{"TLSConfig without certificate", &Service{Addr: "127.0.0.1:0", TLSConfig: &tls.Config{}}, "no certificate"},
-		{"TLSConfig up to TLS 1.1", &Service{Addr: "127.0.0.1:0", TLSConfig: &tls.Config{Certificates: cert.server.Certificates, MaxVersion: tls.VersionTLS11}}, "MaxVersion is TLS 1.1, below TLS 1.2"},
+		{"TLSConfig up to TLS 1.1", &Service{Addr: "127.0.0.1:0", TLSConfig: &tls.Config{Certificates: cert.server.Certificates, MaxVersion: tls.VersionTLS11}}, "MaxVersion is TLS 1.1, below the oldest version the service accepts, TLS 1.2"},
+		{"TLSConfig MaxVersion below MinVersion", &Service{Addr: "127.0.0.1:0", TLSConfig: &tls.Config{Certificates: cert.server.Certificates, MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS12}}, "MaxVersion is TLS 1.2, below the oldest version the service accepts, TLS 1.3"},
 		{"BasicAuth without user", &Service{Addr: "127.0.0.1:0", TLSConfig: cert.server, BasicAuth: &BasicAuth{Password: "x"}}, "Username"},
 		{"BasicAuth user with colon", &Service{Addr: "127.0.0.1:0", BasicAuth: &BasicAuth{Username: "a:b"}}, "colon"},
 	} {

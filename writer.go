@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/promgo/prom/internal/expo"
 )
@@ -34,16 +33,17 @@ import (
 type MetricWriter struct {
 	families map[string]*writtenFamily
 	errs     []error
-	// collector is the failure count of the collector writing, for the
-	// families it creates; nil for the registry's own.
-	collector *atomic.Uint64
+	// collector is the registry's entry of the collector writing, for the
+	// families it creates (its name and failure count); nil for the
+	// registry's own.
+	collector *entry
 }
 
 type writtenFamily struct {
 	name, help string
 	typ        expo.Type
 	unit       string          // a built-in metric's unit, through writerEncoder
-	by         *atomic.Uint64  // the failure count of the collector that wrote it first
+	by         *entry          // the collector that wrote it first; nil for the registry's own
 	seen       map[string]bool // label texts, to refuse duplicate series
 	samples    []writtenSample
 }
@@ -122,12 +122,7 @@ func (w *MetricWriter) Summary(name, help string, v SummaryValue, labels Labels)
 }
 
 func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s writtenSample) {
-	if err := checkMetricName(name); err != nil {
-		w.errs = append(w.errs, err)
-		return
-	}
-	if self := selfMetricTaking(name); self != "" && w.collector != nil {
-		w.errs = append(w.errs, fmt.Errorf("prom: metric %q: the name is the registry's own (%s); a collector cannot write it", name, self))
+	if !w.checkFamilyName(name) {
 		return
 	}
 	f := w.families[name]
@@ -159,9 +154,16 @@ func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s wr
 		values[i] = expo.ValidUTF8(labels[n])
 	}
 	s.labels = expo.MakeLabels(&names, values)
+	w.addSample(f, s, names, values)
+}
+
+// addSample adds s to f unless f holds its series already; names and
+// values are s's labels, names sorted.
+func (w *MetricWriter) addSample(f *writtenFamily, s writtenSample, names, values []string) {
 	key := s.labels.Text
-	if slices.Contains(values, "") {
-		// The series as Prometheus reads it: without its empty labels.
+	if slices.Contains(values, "") || !slices.IsSorted(s.labels.Names()) {
+		// The series as Prometheus reads it: without its empty labels,
+		// in name order.
 		var kn, kv []string
 		for i, v := range values {
 			if v != "" {
@@ -171,11 +173,25 @@ func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s wr
 		key = expo.MakeLabels(&kn, kv).Text
 	}
 	if f.seen[key] {
-		w.errs = append(w.errs, fmt.Errorf("prom: metric %q written twice with labels {%s}", name, s.labels.Text))
+		w.errs = append(w.errs, fmt.Errorf("prom: metric %q written twice with labels {%s}", f.name, s.labels.Text))
 		return
 	}
 	f.seen[key] = true
 	f.samples = append(f.samples, s)
+}
+
+// checkFamilyName reports whether a collector may write a family of this
+// name, recording the error if not.
+func (w *MetricWriter) checkFamilyName(name string) bool {
+	if err := checkMetricName(name); err != nil {
+		w.errs = append(w.errs, err)
+		return false
+	}
+	if self := selfMetricTaking(name); self != "" && w.collector != nil {
+		w.errs = append(w.errs, fmt.Errorf("prom: metric %q: the name is the registry's own (%s); a collector cannot write it", name, self))
+		return false
+	}
+	return true
 }
 
 // collect runs c into w, turning a panic into an error.
@@ -208,6 +224,15 @@ func (e *collectorError) Error() string {
 }
 
 func (e *collectorError) Unwrap() error { return e.err }
+
+// errorOf names err after the collector of e, or returns it as it is for
+// the registry's own families (a nil e).
+func (e *entry) errorOf(err error) error {
+	if e == nil {
+		return err
+	}
+	return &collectorError{e.name, err}
+}
 
 // sorted returns the written families in name order.
 func (w *MetricWriter) sorted() []*writtenFamily {
@@ -264,28 +289,58 @@ func (f *writtenFamily) encode(enc expo.Encoder) {
 // writerEncoder turns a built-in family's encoding into MetricWriter
 // samples, for [Collector.Collect] called outside a registry: a collector
 // that delegates to metrics it owns. It keeps what the registry would
-// expose of them, the unit, created times and exemplars included.
+// expose of them, the unit, created times and exemplars included, and
+// checks them as MetricWriter's methods check what they write: a family
+// of a name already written, or of one of the registry's own names, is
+// left out (f is nil then), and so is a series written before.
 type writerEncoder struct {
 	w *MetricWriter
 	f *writtenFamily
 }
 
 func (e *writerEncoder) Family(name, help string, typ expo.Type, unit string) {
-	e.f = &writtenFamily{name: name, help: help, typ: typ, unit: unit, seen: map[string]bool{}}
-	if old := e.w.families[name]; old != nil {
-		e.w.errs = append(e.w.errs, fmt.Errorf("prom: metric %q written twice", name))
+	e.f = nil
+	if !e.w.checkFamilyName(name) {
+		return
 	}
+	if e.w.families[name] != nil {
+		e.w.errs = append(e.w.errs, fmt.Errorf("prom: metric %q written twice; the second one is left out", name))
+		return
+	}
+	e.f = &writtenFamily{name: name, help: help, typ: typ, unit: unit, by: e.w.collector, seen: map[string]bool{}}
 	e.w.families[name] = e.f
 }
 
+// add adds one series' sample to the family.
+func (e *writerEncoder) add(l *expo.Labels, s writtenSample) {
+	if e.f == nil {
+		return
+	}
+	s.labels = *l
+	names, values := l.Names(), l.Values()
+	if !slices.IsSorted(names) { // constant labels come first
+		idx := make([]int, len(names))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, b int) int { return strings.Compare(names[a], names[b]) })
+		sn, sv := make([]string, len(idx)), make([]string, len(idx))
+		for i, j := range idx {
+			sn[i], sv[i] = names[j], values[j]
+		}
+		names, values = sn, sv
+	}
+	e.w.addSample(e.f, s, names, values)
+}
+
 func (e *writerEncoder) Value(l *expo.Labels, v float64) {
-	e.f.samples = append(e.f.samples, writtenSample{labels: *l, value: v})
+	e.add(l, writtenSample{value: v})
 }
 
 func (e *writerEncoder) Counter(l *expo.Labels, v float64, created int64, ex *expo.Exemplar) {
 	// ex is not changed once a series holds it (a new exemplar replaces
 	// the pointer), so it is kept without a copy.
-	e.f.samples = append(e.f.samples, writtenSample{labels: *l, value: v, created: created, exemplar: ex})
+	e.add(l, writtenSample{value: v, created: created, exemplar: ex})
 }
 
 func (e *writerEncoder) Histogram(l *expo.Labels, d *expo.HistogramData) {
@@ -297,7 +352,7 @@ func (e *writerEncoder) Histogram(l *expo.Labels, d *expo.HistogramData) {
 		}
 	}
 	// d.Exemplars is the encoder's workspace, reused for the next series.
-	e.f.samples = append(e.f.samples, writtenSample{labels: *l, hist: h, created: d.Created, exemplars: slices.Clone(d.Exemplars)})
+	e.add(l, writtenSample{hist: h, created: d.Created, exemplars: slices.Clone(d.Exemplars)})
 }
 
 func (e *writerEncoder) Summary(l *expo.Labels, d *expo.SummaryData) {
@@ -305,7 +360,7 @@ func (e *writerEncoder) Summary(l *expo.Labels, d *expo.SummaryData) {
 	for i, q := range d.Quantiles {
 		s.Quantiles = append(s.Quantiles, Quantile{Quantile: q, Value: d.Values[i]})
 	}
-	e.f.samples = append(e.f.samples, writtenSample{labels: *l, sum: s, created: d.Created})
+	e.add(l, writtenSample{sum: s, created: d.Created})
 }
 
 func (e *writerEncoder) End() {}

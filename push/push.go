@@ -87,8 +87,10 @@ func WithBasicAuth(username, password string) Option {
 // WithHeader adds a header to every request, such as an Authorization
 // bearer token for a proxy in front of the gateway. It may be given more
 // than once, also for the same key. Content-Type, Content-Encoding and
-// Content-Length are the Pusher's to set (see WithFormat and WithGzip):
-// New refuses them. WithBasicAuth replaces an Authorization header.
+// Content-Length are the Pusher's to set (see WithFormat and WithGzip),
+// and Host, Transfer-Encoding, Connection, Trailer and Upgrade Go's HTTP
+// client's: New refuses them. WithBasicAuth replaces an Authorization
+// header.
 func WithHeader(key, value string) Option {
 	return func(c *config) {
 		if c.header == nil {
@@ -418,6 +420,8 @@ func checkHeader(key string, values []string) error {
 	switch http.CanonicalHeaderKey(key) {
 	case "Content-Type", "Content-Encoding", "Content-Length":
 		return fmt.Errorf("push: header %s is the Pusher's to set: the body's format and compression follow WithFormat and WithGzip", key)
+	case "Host", "Transfer-Encoding", "Connection", "Trailer", "Upgrade":
+		return fmt.Errorf("push: header %s is HTTP's own, which Go's client sets (and drops from a request's headers); the gateway URL gives the host", key)
 	}
 	for _, v := range values {
 		if strings.IndexFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) >= 0 {

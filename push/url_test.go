@@ -120,6 +120,8 @@ func TestNewErrors(t *testing.T) {
 		{"header Content-Type", "http://pgw", "j", []Option{WithHeader("Content-Type", "application/json")}, nil, "header Content-Type is the Pusher's to set"},
 		{"header Content-Encoding", "http://pgw", "j", []Option{WithHeader("content-encoding", "gzip")}, nil, "header Content-Encoding is the Pusher's to set"},
 		{"header Content-Length", "http://pgw", "j", []Option{WithHeader("Content-Length", "0")}, nil, "Pusher's to set"},
+		{"header Host", "http://pgw", "j", []Option{WithHeader("host", "other")}, nil, "header Host is HTTP's own"},
+		{"header Transfer-Encoding", "http://pgw", "j", []Option{WithHeader("Transfer-Encoding", "chunked")}, nil, "header Transfer-Encoding is HTTP's own"},
 		{"basic auth colon", "http://pgw", "j", []Option{WithBasicAuth("a:b", "c")}, nil, `username "a:b" holds a colon`},
 		{"relative path", "http://pgw", "", []Option{WithPath("api/v1/import")}, nil, `WithPath("api/v1/import"): the path must begin with /`},
 		{"empty path", "http://pgw", "", []Option{WithPath("")}, nil, "must begin with /"},
