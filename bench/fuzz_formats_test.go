@@ -175,7 +175,7 @@ func FuzzFormatsAgree(f *testing.F) {
 			}
 			// Text 0.0.4 cannot carry a HELP's leading blanks: the parser
 			// skips them (as it does client_golang's identical output).
-			wantHelp := repaired(help)
+			wantHelp := strings.ReplaceAll(strings.ReplaceAll(repaired(help), "\r\n", "\n"), "\r", "\n") // prom turns a help text's \r\n and \r into \n
 			if format == "text" {
 				wantHelp = strings.TrimLeft(wantHelp, " \t")
 			}
