@@ -12,9 +12,8 @@ import (
 // registry calls the function before it writes anything (read), so that a
 // panic counts in prom_collector_failures_total in the same scrape.
 type funcFamily struct {
-	f    family[GaugeSeries, *GaugeSeries] // holds the series' labels and creation time
-	fn   func() float64
-	kind string // "gauge function", "counter function"
+	f  family[GaugeSeries, *GaugeSeries] // holds the series' labels and creation time
+	fn func() float64
 }
 
 // init checks the options and fn and sets the family up.
@@ -31,7 +30,7 @@ func (m *funcFamily) init(kind string, typ expo.Type, name, help string, fn func
 	case fn == nil:
 		return nil, errorf(ErrInvalidLabels, "%s %q: the function is nil", kind, name)
 	}
-	m.fn, m.kind = fn, kind
+	m.fn = fn
 	if err := m.f.init(o, typ, "", func(*GaugeSeries) {}); err != nil {
 		return nil, err
 	}

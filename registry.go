@@ -266,7 +266,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	entries := *r.entries.Load()
 	var w *MetricWriter
 	var errs []error
-	var failed []*atomic.Uint64 // the collectors counted as failed in this scrape
+	var failed []*entry // the collectors counted as failed in this scrape
 	for i, e := range entries {
 		if e.fb != nil || !wanted(e.c, only) {
 			continue
@@ -285,7 +285,7 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 			errs = append(errs, errs1...)
 			if ctx.Err() == nil || overran {
 				e.failures.Add(1)
-				failed = append(failed, e.failures)
+				failed = append(failed, &entries[i])
 			}
 		}
 		w.collector = nil
@@ -303,9 +303,9 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	var custom []*writtenFamily
 	if w != nil {
 		custom = r.withoutClashes(w.sorted(), &errs, func(by *entry) {
-			if by != nil && !slices.Contains(failed, by.failures) {
+			if by != nil && !slices.Contains(failed, by) {
 				by.failures.Add(1)
-				failed = append(failed, by.failures)
+				failed = append(failed, by)
 			}
 		})
 	}
@@ -506,8 +506,8 @@ func readFuncs(ctx context.Context, entries []entry, only map[string]bool, errs 
 	return vs
 }
 
-// encodeFamily writes one built-in family, turning a panic (from a
-// GaugeFunc's function, say) into an error.
+// encodeFamily writes one built-in family, turning a panic into an error
+// (function metrics, which run user code, are read before, by readFuncs).
 func encodeFamily(fb familyBase, m *familyMeta, enc expo.Encoder) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
