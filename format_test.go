@@ -164,11 +164,17 @@ func TestNegotiateFormat(t *testing.T) {
 		{"text/* refused, OpenMetrics lower", "text/*;q=0,application/openmetrics-text;q=0.1,*/*", FormatOpenMetrics},
 		{"application/* is no format", "application/*,text/plain;q=0.5", FormatText},
 		// Of the ranges that name one format alike, the highest rated
-		// counts; one with a version beats one without.
+		// counts; one naming the version served beats one without, or
+		// with a version prom answers with its own.
 		{"the higher of two OpenMetrics", "application/openmetrics-text;version=0.0.1;q=0.2,text/plain;q=0.5,application/openmetrics-text;version=1.0.0;q=0.9", FormatOpenMetrics},
 		{"the higher of two text", "text/plain;version=0.0.4;q=0.1,text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=0.5", FormatText},
 		{"a version beats none", "application/openmetrics-text;q=0,application/openmetrics-text;version=1.0.0", FormatOpenMetrics},
 		{"a version beats none, refusing", "text/plain;version=0.0.4;q=0,text/plain,application/openmetrics-text;q=0.1", FormatOpenMetrics},
+		{"another text version is text/plain", "application/openmetrics-text;q=0.1,text/plain;q=1,text/plain;version=1.0.0;q=0", FormatText},
+		{"OpenMetrics 0.0.1 is OpenMetrics", "application/openmetrics-text;version=0.0.1;q=0.2,application/openmetrics-text;q=0.9,text/plain;q=0.5", FormatOpenMetrics},
+		{"OpenMetrics 1.0.0 refused", "application/openmetrics-text;version=1.0.0;q=0,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;q=0.4", FormatText},
+		{"tie goes to the first range so rated", "text/plain;q=0.5,application/openmetrics-text;q=0.5,text/plain;version=0.0.4;q=0.5", FormatText},
+		{"tie, the first of that rating", "text/plain;version=0.0.4;q=0.2,application/openmetrics-text;q=0.5,text/plain;q=0.5,text/plain;version=0.0.4;q=0.5", FormatOpenMetrics},
 	}
 	for _, tt := range tests {
 		if got := NegotiateFormat(tt.accept); got != tt.want {

@@ -7,42 +7,43 @@ import (
 
 // NegotiateFormat chooses the exposition format for an HTTP Accept header as
 // Prometheus and other scrapers send it: several media ranges, parameters in
-// any order, q-values and wildcards. The acceptable range with the highest
-// q-value wins, the earliest on a tie. Protobuf needs its proto and encoding
-// parameters; OpenMetrics is taken in versions 1.0.0 and 0.0.1. Wildcards
-// (text/*, */*) stand for the text format, and only where no more specific
-// range rates it (text/plain;q=0.1,*/* rates text at 0.1, as RFC 9110
-// says); protobuf and OpenMetrics must be named. An absent, malformed or
-// unmatched header, or one that refuses every format, means [FormatText],
-// never an error.
+// any order, q-values and wildcards. Each format is rated by the most
+// specific range that names it, as RFC 9110 says: one naming the version
+// prom writes (text 0.0.4, OpenMetrics 1.0.0) before one naming no version
+// or another version prom answers with its own (OpenMetrics 0.0.1, other
+// text versions), and those before text/* and */*, which stand for the
+// text format only; of equally specific ranges the highest rated counts.
+// The format rated highest wins; on a tie, the one a range of that rating
+// names first. Protobuf needs its proto and encoding parameters; other
+// OpenMetrics versions are not served. An absent, malformed or unmatched
+// header, or one that refuses every format, means [FormatText], never an
+// error.
 func NegotiateFormat(accept string) Format { return negotiate(accept, true) }
 
 // negotiate is NegotiateFormat, leaving OpenMetrics ranges out unless
 // openMetrics.
 func negotiate(accept string, openMetrics bool) Format {
 	const numFormats = int(FormatProtobuf) + 1
-	// For each format, the range that rates it: the most specific one (3
-	// for a full media type with a version, 2 without, 1 for text/*, 0 for
-	// */*), the highest rated of equally specific ones, the first on a tie.
-	// specific is -1 where none matched.
+	// For each format, the rating of its most specific ranges (the highest
+	// of them), and the position of the first range of that rating that
+	// names it; specific is -1 where none matched.
 	var rated [numFormats]struct {
 		specific, pos int
 		q             float64
 	}
 	for i := range rated {
-		rated[i].specific = -1
+		rated[i].specific, rated[i].pos = -1, -1
 	}
-	for pos := 0; len(accept) > 0; pos++ {
-		var part string
-		part, accept, _ = strings.Cut(accept, ",")
-		f, specific, q, ok := parseMediaRange(part)
-		if f == FormatOpenMetrics && !openMetrics {
-			continue
+	eachRange(accept, openMetrics, func(_ int, f Format, specific int, q float64) {
+		if r := &rated[f]; specific > r.specific || specific == r.specific && q > r.q {
+			r.specific, r.q = specific, q
 		}
-		if r := &rated[f]; ok && (specific > r.specific || specific == r.specific && q > r.q) {
-			r.specific, r.pos, r.q = specific, pos, q
+	})
+	eachRange(accept, openMetrics, func(pos int, f Format, _ int, q float64) {
+		if r := &rated[f]; r.pos < 0 && q == r.q {
+			r.pos = pos
 		}
-	}
+	})
 	best, bestQ, bestPos := FormatText, 0.0, 0
 	for f, r := range rated {
 		if r.specific >= 0 && (r.q > bestQ || r.q == bestQ && r.q > 0 && r.pos < bestPos) {
@@ -52,9 +53,30 @@ func negotiate(accept string, openMetrics bool) Format {
 	return best
 }
 
+// eachRange calls fn with each acceptable media range of accept that names
+// a format: its position, the format, how specifically it names it and
+// its q-value.
+func eachRange(accept string, openMetrics bool, fn func(pos int, f Format, specific int, q float64)) {
+	for pos := 0; len(accept) > 0; pos++ {
+		var part string
+		part, accept, _ = strings.Cut(accept, ",")
+		f, specific, q, ok := parseMediaRange(part)
+		if ok && (f != FormatOpenMetrics || openMetrics) {
+			fn(pos, f, specific, q)
+		}
+	}
+}
+
+// How specifically a media range names a format.
+const (
+	anyType       = iota // */*
+	anyText              // text/*
+	fullType             // the media type, without a version or with one prom answers with its own
+	servedVersion        // the media type with the version prom writes
+)
+
 // parseMediaRange reads one media range and says which format it asks for,
-// how specifically (3 for a full media type with a version parameter, 2
-// without, 1 for text/*, 0 for */*) and with which q-value.
+// how specifically and with which q-value.
 func parseMediaRange(s string) (f Format, specific int, q float64, ok bool) {
 	mediaType, params, _ := strings.Cut(s, ";")
 	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
@@ -84,27 +106,29 @@ func parseMediaRange(s string) (f Format, specific int, q float64, ok bool) {
 			version = v
 		}
 	}
-	full := 2
-	if version != "" {
-		full = 3
-	}
 	switch mediaType {
 	case "application/vnd.google.protobuf":
 		if proto != "io.prometheus.client.MetricFamily" || encoding != "delimited" {
 			return 0, 0, 0, false
 		}
-		return FormatProtobuf, full, q, true
+		return FormatProtobuf, fullType, q, true
 	case "application/openmetrics-text":
-		if version != "" && version != "1.0.0" && version != "0.0.1" {
-			return 0, 0, 0, false
+		switch version {
+		case "1.0.0":
+			return FormatOpenMetrics, servedVersion, q, true
+		case "", "0.0.1":
+			return FormatOpenMetrics, fullType, q, true
 		}
-		return FormatOpenMetrics, full, q, true
+		return 0, 0, 0, false
 	case "text/plain":
-		return FormatText, full, q, true
+		if version == "0.0.4" {
+			return FormatText, servedVersion, q, true
+		}
+		return FormatText, fullType, q, true
 	case "text/*":
-		return FormatText, 1, q, true
+		return FormatText, anyText, q, true
 	case "*/*":
-		return FormatText, 0, q, true
+		return FormatText, anyType, q, true
 	}
 	return 0, 0, 0, false
 }

@@ -805,6 +805,9 @@ func TestDelegatedCollectChecks(t *testing.T) {
 	self.Inc()
 	d := Must(NewCounter("d_total", "D.", WithRegistry(nil), WithConstLabels(Labels{"z": "1"}), WithLabelNames("a")))
 	d.WithValues("x").Inc()
+	empty := Must(NewCounter("e", "E.", WithRegistry(nil), WithLabelNames("a"))) // no series
+	g := Must(NewGauge("e", "E.", WithRegistry(nil)))
+	g.Set(2)
 	for _, tc := range []struct {
 		name  string
 		write func(w *MetricWriter)
@@ -829,6 +832,23 @@ func TestDelegatedCollectChecks(t *testing.T) {
 			_ = d.Collect(ctx, w)
 			_ = d.Collect(ctx, w)
 		}, `metric "d_total" written twice; the second one is left out`, []string{`d_total{z="1",a="x"} 1`}, nil},
+		// A family left without series takes no name.
+		{"delegated without series, then written", func(w *MetricWriter) {
+			_ = empty.Collect(ctx, w)
+			w.Gauge("e", "E.", 3, nil)
+		}, "", []string{"# TYPE e gauge\ne 3\n"}, []string{"# TYPE e counter"}},
+		{"delegated without series, then delegated", func(w *MetricWriter) {
+			_ = empty.Collect(ctx, w)
+			_ = g.Collect(ctx, w)
+		}, "", []string{"# TYPE e gauge\ne 2\n"}, []string{"# TYPE e counter"}},
+		{"a refused write, then delegated", func(w *MetricWriter) {
+			w.Gauge("e", "E.", 5, Labels{"bad-name": "v"})
+			_ = g.Collect(ctx, w)
+		}, `invalid name: label name "bad-name" of metric "e"`, []string{"# TYPE e gauge\ne 2\n"}, []string{" 5\n"}},
+		{"a refused write, then written as another type", func(w *MetricWriter) {
+			w.Gauge("e", "E.", 5, Labels{"__a": "x"})
+			w.Counter("e", "E.", 4, nil)
+		}, `invalid name: label name "__a" of metric "e": the prefix __ is reserved`, []string{"# TYPE e counter\ne 4\n"}, []string{" 5\n"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := NewRegistry()
@@ -838,7 +858,9 @@ func TestDelegatedCollectChecks(t *testing.T) {
 			}})
 			scrape(reg) // failures show from the next scrape on
 			out, err := scrape(reg)
-			if err == nil || !strings.Contains(err.Error(), `prom: collector "dc": `+tc.err) {
+			if tc.err == "" && err != nil {
+				t.Errorf("error %v; want none", err)
+			} else if tc.err != "" && (err == nil || !strings.Contains(err.Error(), `prom: collector "dc": `+tc.err)) {
 				t.Errorf("error %v; want one that says %s", err, tc.err)
 			}
 			wantParts(t, "output", out, tc.out, tc.notIn)

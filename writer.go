@@ -126,7 +126,10 @@ func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s wr
 		return
 	}
 	f := w.families[name]
-	if f == nil {
+	if f == nil || len(f.samples) == 0 {
+		// A family left without samples (its writes refused, or a
+		// delegated metric without series) is not written, and takes
+		// no name.
 		f = &writtenFamily{name: name, help: normalizeHelp(help), typ: typ, by: w.collector, seen: map[string]bool{}}
 		w.families[name] = f
 	} else if f.typ != typ {
@@ -303,7 +306,7 @@ func (e *writerEncoder) Family(name, help string, typ expo.Type, unit string) {
 	if !e.w.checkFamilyName(name) {
 		return
 	}
-	if e.w.families[name] != nil {
+	if f := e.w.families[name]; f != nil && len(f.samples) > 0 {
 		e.w.errs = append(e.w.errs, fmt.Errorf("prom: metric %q written twice; the second one is left out", name))
 		return
 	}
