@@ -28,7 +28,7 @@ func (m *funcFamily) init(kind string, typ expo.Type, name, help string, fn func
 	case o.maxSeriesSet || o.expirySet:
 		return nil, fmt.Errorf("prom: metric %q: WithMaxSeries and WithIdleExpiry apply to metrics with labelled series, not to a %s", name, kind)
 	case fn == nil:
-		return nil, errorf(ErrInvalidLabels, "%s %q: the function is nil", kind, name)
+		return nil, fmt.Errorf("prom: %s %q: the function is nil", kind, name)
 	}
 	m.fn = fn
 	if err := m.f.init(o, typ, "", func(*GaugeSeries) {}); err != nil {
@@ -40,7 +40,9 @@ func (m *funcFamily) init(kind string, typ expo.Type, name, help string, fn func
 	return o, nil
 }
 
-// Value calls the function and returns its result.
+// Value calls the function and returns its result as it is: unlike a
+// scrape, which leaves out a counter function's negative or NaN value and
+// turns a panic into the metric's failure, it lets both reach the caller.
 func (m *funcFamily) Value() float64 { return m.fn() }
 
 // Name returns the metric name.

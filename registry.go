@@ -37,9 +37,9 @@ type Collector interface {
 type Registry struct {
 	mu     sync.RWMutex
 	byName map[string]Collector // every described name
-	// entries is sorted by primary name and replaced, never modified, on
-	// every change, so scrapes read it without the lock.
-	entries atomic.Pointer[[]entry]
+	// snap is replaced, never modified, on every change, so scrapes read
+	// it without the lock.
+	snap atomic.Pointer[snapshot]
 	// maxSeries is the default series limit of the metrics registered
 	// here; 0 means none.
 	maxSeries atomic.Int64
@@ -51,6 +51,31 @@ type Registry struct {
 // to series created from then on.
 func (r *Registry) SetMaxSeries(n int) {
 	r.maxSeries.Store(int64(max(n, 0)))
+}
+
+// snapshot is the registry's content at one time: what a scrape writes,
+// and checks the families custom collectors write against.
+type snapshot struct {
+	entries []entry // sorted by primary name
+	once    sync.Once
+	byName  map[string]*entry // every name the metrics among entries describe
+}
+
+// metricNames returns the entries of the snapshot's metrics by every name
+// they describe, built at its first use: the names a custom collector's
+// family cannot take in a scrape of this snapshot.
+func (s *snapshot) metricNames() map[string]*entry {
+	s.once.Do(func() {
+		s.byName = map[string]*entry{}
+		for i, e := range s.entries {
+			if e.fb != nil {
+				for _, n := range e.c.Describe() {
+					s.byName[n] = &s.entries[i]
+				}
+			}
+		}
+	})
+	return s.byName
 }
 
 type entry struct {
@@ -94,7 +119,7 @@ const expiredMetric = "prom_expired_series_total"
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
 	r := &Registry{byName: map[string]Collector{}}
-	r.entries.Store(&[]entry{})
+	r.snap.Store(&snapshot{})
 	return r
 }
 
@@ -150,7 +175,7 @@ func (r *Registry) Register(c Collector) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old := *r.entries.Load()
+	old := r.snap.Load().entries
 	for _, e := range old {
 		if sameCollector(e.c, c) {
 			return &AlreadyRegisteredError{Name: e.name, ExistingName: e.name, Existing: c}
@@ -179,7 +204,7 @@ func (r *Registry) Register(c Collector) error {
 	entries := slices.Clone(old)
 	i, _ := slices.BinarySearchFunc(entries, e.name, func(x entry, n string) int { return strings.Compare(x.name, n) })
 	entries = slices.Insert(entries, i, e)
-	r.entries.Store(&entries)
+	r.snap.Store(&snapshot{entries: entries})
 	return nil
 }
 
@@ -214,7 +239,7 @@ func sameCollector(a, b Collector) bool {
 func (r *Registry) Unregister(c Collector) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old := *r.entries.Load()
+	old := r.snap.Load().entries
 	i := slices.IndexFunc(old, func(e entry) bool { return sameCollector(e.c, c) })
 	if i < 0 {
 		return false
@@ -225,7 +250,7 @@ func (r *Registry) Unregister(c Collector) bool {
 		}
 	}
 	entries := slices.Delete(slices.Clone(old), i, i+1)
-	r.entries.Store(&entries)
+	r.snap.Store(&snapshot{entries: entries})
 	return true
 }
 
@@ -243,13 +268,13 @@ func (r *Registry) Clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	clear(r.byName)
-	r.entries.Store(&[]entry{})
+	r.snap.Store(&snapshot{})
 }
 
 // All iterates over the registered collectors in name order.
 func (r *Registry) All() iter.Seq[Collector] {
 	return func(yield func(Collector) bool) {
-		for _, e := range *r.entries.Load() {
+		for _, e := range r.snap.Load().entries {
 			if !yield(e.c) {
 				return
 			}
@@ -263,7 +288,8 @@ func (r *Registry) All() iter.Seq[Collector] {
 // written.
 func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string]bool) error {
 	defer enc.End() // even when cut short, the output stays well-formed
-	entries := *r.entries.Load()
+	snap := r.snap.Load()
+	entries := snap.entries
 	var w *MetricWriter
 	var errs []error
 	var failed []*entry // the collectors counted as failed in this scrape
@@ -302,8 +328,11 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 	w = r.collectSelf(entries, w)
 	var custom []*writtenFamily
 	if w != nil {
-		custom = r.withoutClashes(w.sorted(), &errs, func(by *entry) {
-			if by != nil && !slices.Contains(failed, by) {
+		custom = withoutClashes(snap, w.sorted(), &errs, func(by *entry) {
+			// As above, a scrape whose client went away counts no
+			// failures.
+			gone := ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded)
+			if by != nil && !gone && !slices.Contains(failed, by) {
 				by.failures.Add(1)
 				failed = append(failed, by)
 			}
@@ -364,16 +393,15 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 //
 // It calls dropped with the entry of the collector that wrote each family
 // left out (nil for the registry's own), whose name the error carries.
-func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error, dropped func(by *entry)) []*writtenFamily {
+func withoutClashes(snap *snapshot, custom []*writtenFamily, errs *[]error, dropped func(by *entry)) []*writtenFamily {
 	if len(custom) == 0 {
 		return custom
 	}
 	kept := custom[:0]
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	metrics := snap.metricNames()
 	var buf [128]byte
 	for _, cf := range custom {
-		owner, name := r.metricProducing(cf, buf[:0])
+		owner, name := metricProducing(metrics, cf, buf[:0])
 		if owner == "" {
 			owner, name = writtenProducing(kept, cf)
 		}
@@ -391,18 +419,16 @@ func (r *Registry) withoutClashes(custom []*writtenFamily, errs *[]error, droppe
 	return kept
 }
 
-// metricProducing returns a registered metric that produces, in some
-// format, one of the names that the written family cf produces, and that
-// name; "" for none. It builds each name in buf, which a map lookup reads
-// without allocating. r.mu is held.
-func (r *Registry) metricProducing(cf *writtenFamily, buf []byte) (owner, name string) {
+// metricProducing returns the metric of metrics (entries by every name
+// they describe) that produces, in some format, one of the names that the
+// written family cf produces, and that name; "" for none. It builds each
+// name in buf, which a map lookup reads without allocating.
+func metricProducing(metrics map[string]*entry, cf *writtenFamily, buf []byte) (owner, name string) {
 	base, suffixes := sampleSuffixes(cf.name, cf.typ)
 	for _, s := range suffixes {
 		buf = append(append(buf[:0], base...), s...)
-		if c, ok := r.byName[string(buf)]; ok {
-			if _, metric := c.(familyBase); metric {
-				return primaryName(c), string(buf)
-			}
+		if e, ok := metrics[string(buf)]; ok {
+			return e.name, string(buf)
 		}
 	}
 	return "", ""

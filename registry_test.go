@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -441,13 +442,13 @@ func TestClashCheckAllocs(t *testing.T) {
 	w.Gauge("written_s_total", "h", 1, nil)
 	families := w.sorted()
 	var errs []error
-	if kept := reg.withoutClashes(slices.Clone(families), &errs, func(*entry) {}); len(kept) != len(families) || len(errs) != 0 {
+	if kept := withoutClashes(reg.snap.Load(), slices.Clone(families), &errs, func(*entry) {}); len(kept) != len(families) || len(errs) != 0 {
 		t.Fatalf("kept %d of %d, errors %v", len(kept), len(families), errs)
 	}
 	buf := make([]*writtenFamily, len(families))
 	if n := testing.AllocsPerRun(100, func() {
 		copy(buf, families)
-		reg.withoutClashes(buf, &errs, func(*entry) {})
+		withoutClashes(reg.snap.Load(), buf, &errs, func(*entry) {})
 	}); n != 0 {
 		t.Errorf("%v allocations per check; want 0", n)
 	}
@@ -875,5 +876,66 @@ func TestDelegatedCollectChecks(t *testing.T) {
 	out, err := scrape(reg)
 	if err == nil || !strings.Contains(err.Error(), `prom: collector "dc": metric "d_total" was collected twice`) || !strings.Contains(out, failuresMetric+`{collector="dc"} 1`) {
 		t.Errorf("a delegated registered metric: error %v, output:\n%s", err, out)
+	}
+}
+
+// TestRegistryChangeDuringScrape: a scrape writes the registry as it was
+// when it began, and checks the families custom collectors write against
+// that, not against what a Register or Unregister during the scrape left:
+// one family x either way, never two or none.
+func TestRegistryChangeDuringScrape(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		registered bool                               // whether the metric x is registered when the scrape begins
+		change     func(reg *Registry, x *Gauge) bool // run while the collector runs
+		want       string                             // the family x written
+	}{
+		{"Unregister", true, func(reg *Registry, x *Gauge) bool { return reg.Unregister(x) }, "# HELP x The metric.\n"},
+		{"Register", false, func(reg *Registry, x *Gauge) bool { return reg.Register(x) == nil }, "# HELP x The collector's.\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := NewRegistry()
+			x := Must(NewGauge("x", "The metric.", WithRegistry(nil)))
+			x.Set(1)
+			if tc.registered {
+				reg.MustRegister(x)
+			}
+			reg.MustRegister(collectorFunc{names: []string{"c"}, fn: func(_ context.Context, w *MetricWriter) error {
+				if !tc.change(reg, x) {
+					t.Error("the change during the scrape failed")
+				}
+				w.Gauge("x", "The collector's.", 2, nil)
+				return nil
+			}})
+			out, _ := reg.Append(context.Background(), nil, FormatText)
+			if n := strings.Count(string(out), "# TYPE x "); n != 1 || !strings.Contains(string(out), tc.want) {
+				t.Errorf("family x written %d times, want once as %q:\n%s", n, tc.want, out)
+			}
+			promtoolCheck(t, out)
+		})
+	}
+}
+
+// TestClashWhenClientGone: a family left out for its name in a scrape
+// whose client went away counts no failure, as the collector's own errors
+// in such a scrape count none.
+func TestClashWhenClientGone(t *testing.T) {
+	reg := NewRegistry()
+	Must(NewGauge("x", "h", WithRegistry(reg))).Set(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	var calls atomic.Int32
+	reg.MustRegister(collectorFunc{names: []string{"c"}, fn: func(_ context.Context, w *MetricWriter) error {
+		if calls.Add(1) == 1 {
+			cancel() // the client goes away while the collector runs
+			w.Gauge("x", "h", 2, nil)
+		}
+		return nil
+	}})
+	if _, err := reg.Append(ctx, nil, FormatText); !errors.Is(err, context.Canceled) {
+		t.Errorf("the cancelled scrape returned %v", err)
+	}
+	out, err := reg.Append(context.Background(), nil, FormatText)
+	if err != nil || strings.Contains(string(out), failuresMetric+`{collector="c"}`) {
+		t.Errorf("the cancelled scrape counted a failure (error %v):\n%s", err, out)
 	}
 }

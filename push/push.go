@@ -88,8 +88,9 @@ func WithBasicAuth(username, password string) Option {
 // bearer token for a proxy in front of the gateway. It may be given more
 // than once, also for the same key. Content-Type, Content-Encoding and
 // Content-Length are the Pusher's to set (see WithFormat and WithGzip),
-// and Host, Transfer-Encoding, Connection, Trailer and Upgrade Go's HTTP
-// client's: New refuses them. WithBasicAuth replaces an Authorization
+// and Host, Transfer-Encoding, Connection, Trailer and Upgrade, which
+// concern the connection or the message framing, Go's HTTP client's: New
+// refuses them. WithBasicAuth replaces an Authorization
 // header.
 func WithHeader(key, value string) Option {
 	return func(c *config) {
@@ -421,7 +422,7 @@ func checkHeader(key string, values []string) error {
 	case "Content-Type", "Content-Encoding", "Content-Length":
 		return fmt.Errorf("push: header %s is the Pusher's to set: the body's format and compression follow WithFormat and WithGzip", key)
 	case "Host", "Transfer-Encoding", "Connection", "Trailer", "Upgrade":
-		return fmt.Errorf("push: header %s is HTTP's own, which Go's client sets (and drops from a request's headers); the gateway URL gives the host", key)
+		return fmt.Errorf("push: header %s concerns the connection or the message framing, which Go's HTTP client manages; the gateway URL gives the host", key)
 	}
 	for _, v := range values {
 		if strings.IndexFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) >= 0 {
