@@ -174,6 +174,10 @@ func TestNegotiateFormat(t *testing.T) {
 		{"OpenMetrics 0.0.1 is OpenMetrics", "application/openmetrics-text;version=0.0.1;q=0.2,application/openmetrics-text;q=0.9,text/plain;q=0.5", FormatOpenMetrics},
 		{"OpenMetrics 1.0.0 refused", "application/openmetrics-text;version=1.0.0;q=0,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;q=0.4", FormatText},
 		{"tie goes to the first range so rated", "text/plain;q=0.5,application/openmetrics-text;q=0.5,text/plain;version=0.0.4;q=0.5", FormatText},
+		{"another version does not overrule a refusal", "text/plain;version=1.0.0,text/plain;q=0,application/openmetrics-text;q=0.5", FormatOpenMetrics},
+		{"OpenMetrics 0.0.1 does not overrule a refusal", "application/openmetrics-text;version=0.0.1,application/openmetrics-text;q=0,text/plain;q=0.5", FormatText},
+		{"another version rates where nothing more specific does", "application/openmetrics-text;version=0.0.1;q=0.7,text/plain;version=1.0.0;q=0.6", FormatOpenMetrics},
+		{"a wildcard's position breaks a tie", "*/*;q=0.5,application/openmetrics-text;q=0.5,text/plain;q=0.5", FormatText},
 		{"tie, the first of that rating", "text/plain;version=0.0.4;q=0.2,application/openmetrics-text;q=0.5,text/plain;q=0.5,text/plain;version=0.0.4;q=0.5", FormatOpenMetrics},
 	}
 	for _, tt := range tests {

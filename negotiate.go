@@ -9,12 +9,12 @@ import (
 // Prometheus and other scrapers send it: several media ranges, parameters in
 // any order, q-values and wildcards. Each format is rated by the most
 // specific range that names it, as RFC 9110 says: one naming the version
-// prom writes (text 0.0.4, OpenMetrics 1.0.0) before one naming no version
-// or another version prom answers with its own (OpenMetrics 0.0.1, other
-// text versions), and those before text/* and */*, which stand for the
-// text format only; of equally specific ranges the highest rated counts.
-// The format rated highest wins; on a tie, the one a range of that rating
-// names first. Protobuf needs its proto and encoding parameters; other
+// prom writes (text 0.0.4, OpenMetrics 1.0.0), then one naming no version,
+// then one naming another version that prom answers with its own
+// (OpenMetrics 0.0.1, other text versions), then text/* and */*, which
+// stand for the text format only; of equally specific ranges the highest
+// rated counts. The format rated highest wins; on a tie, the one that a
+// range of that q-value (a wildcard included) names first. Protobuf needs its proto and encoding parameters; other
 // OpenMetrics versions are not served. An absent, malformed or unmatched
 // header, or one that refuses every format, means [FormatText], never an
 // error.
@@ -67,11 +67,16 @@ func eachRange(accept string, openMetrics bool, fn func(pos int, f Format, speci
 	}
 }
 
-// How specifically a media range names a format.
+// How specifically a media range names a format. A range with a version
+// prom does not write (OpenMetrics 0.0.1, text 1.0.0) does not match what
+// prom serves, as RFC 9110 reads it; prom answers it with its own version,
+// but below the media type without a version, so that such a range does
+// not overrule that one's rating (its q=0 above all).
 const (
 	anyType       = iota // */*
 	anyText              // text/*
-	fullType             // the media type, without a version or with one prom answers with its own
+	otherVersion         // the media type with a version prom answers with its own
+	fullType             // the media type without a version
 	servedVersion        // the media type with the version prom writes
 )
 
@@ -116,15 +121,20 @@ func parseMediaRange(s string) (f Format, specific int, q float64, ok bool) {
 		switch version {
 		case "1.0.0":
 			return FormatOpenMetrics, servedVersion, q, true
-		case "", "0.0.1":
+		case "":
 			return FormatOpenMetrics, fullType, q, true
+		case "0.0.1":
+			return FormatOpenMetrics, otherVersion, q, true
 		}
 		return 0, 0, 0, false
 	case "text/plain":
-		if version == "0.0.4" {
+		switch version {
+		case "0.0.4":
 			return FormatText, servedVersion, q, true
+		case "":
+			return FormatText, fullType, q, true
 		}
-		return FormatText, fullType, q, true
+		return FormatText, otherVersion, q, true
 	case "text/*":
 		return FormatText, anyText, q, true
 	case "*/*":

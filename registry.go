@@ -381,11 +381,12 @@ func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string
 //     gauge x_count beside a histogram x, a counter x_total beside a gauge
 //     x (one OpenMetrics family x). Register refused such pairs among the
 //     metrics; a collector's family can only be checked as it is written.
-//   - by a family written before it in name order, in a sample name: a
-//     gauge x_count beside a written histogram x, which makes every format
-//     invalid, or a gauge (or a counter) x_total beside a written counter
-//     x, which writes x_total in OpenMetrics, where Prometheus would keep
-//     one of the two values. Written families whose OpenMetrics family
+//   - by another written family, in a sample name: a gauge x_count beside
+//     a written histogram x, which makes every format invalid, a gauge (or
+//     a counter) x_total beside a written counter x, which writes x_total
+//     in OpenMetrics, where Prometheus would keep one of the two values,
+//     or a gauge x_created beside a delegated counter x or x_total, which
+//     keeps its creation time for OpenMetrics' x_created. Written families whose OpenMetrics family
 //     names meet while their samples differ are kept, as client_golang
 //     keeps them: its Go collector's gauge go_memstats_alloc_bytes and
 //     counter go_memstats_alloc_bytes_total, whose series Prometheus
@@ -400,10 +401,10 @@ func withoutClashes(snap *snapshot, custom []*writtenFamily, errs *[]error, drop
 	kept := custom[:0]
 	metrics := snap.metricNames()
 	var buf [128]byte
-	for _, cf := range custom {
+	for i, cf := range custom {
 		owner, name := metricProducing(metrics, cf, buf[:0])
 		if owner == "" {
-			owner, name = writtenProducing(kept, cf)
+			owner, name = writtenProducing(kept, custom[i+1:], cf)
 		}
 		switch {
 		case owner == "":
@@ -434,22 +435,25 @@ func metricProducing(metrics map[string]*entry, cf *writtenFamily, buf []byte) (
 	return "", ""
 }
 
-// writtenProducing returns the family of kept (written families, in name
-// order, all before cf) that writes a sample of cf's name in some format,
-// and that name; "" for none: a histogram x for a cf named x_count (in
-// every format), a counter x for a cf named x_total (in OpenMetrics, where
-// the counter's sample is x_total). Among written families (which have no
-// _created samples) only such pairs share a sample name: a family's
-// suffixed names cannot equal another's (no suffix ends another), and a
-// family whose name another's produces sorts after it, so its own turn
-// finds the clash.
-func writtenProducing(kept []*writtenFamily, cf *writtenFamily) (owner, name string) {
+// writtenProducing returns the written family that writes a sample of
+// cf's name in some format, and that name; "" for none. kept holds the
+// written families before cf in name order that are kept, rest those after
+// it. It finds a histogram x for a cf named x_count (in every format), a
+// counter x for a cf named x_total (in OpenMetrics, where the counter's
+// sample is x_total), and a delegated metric x or x_total with created
+// times for a cf named x_created (in OpenMetrics with created samples).
+// Other families do not share a sample name: a family's suffixed names
+// cannot equal another's (no suffix ends another), and a family whose name
+// another's produces sorts after it, so its own turn finds the clash; but
+// x_created sorts before x_total, hence rest.
+func writtenProducing(kept, rest []*writtenFamily, cf *writtenFamily) (owner, name string) {
 	find := func(base string) (*writtenFamily, bool) {
-		i, found := slices.BinarySearchFunc(kept, base, func(f *writtenFamily, n string) int { return strings.Compare(f.name, n) })
-		if !found {
-			return nil, false
+		for _, fs := range [][]*writtenFamily{kept, rest} {
+			if i, found := slices.BinarySearchFunc(fs, base, func(f *writtenFamily, n string) int { return strings.Compare(f.name, n) }); found {
+				return fs[i], true
+			}
 		}
-		return kept[i], true
+		return nil, false
 	}
 	for _, s := range textSuffixes(expo.Histogram) {
 		base, ok := strings.CutSuffix(cf.name, s)
@@ -463,6 +467,13 @@ func writtenProducing(kept []*writtenFamily, cf *writtenFamily) (owner, name str
 	if base, ok := strings.CutSuffix(cf.name, "_total"); ok && cf.typ != expo.Histogram {
 		if f, found := find(base); found && f.typ == expo.Counter {
 			return base, cf.name
+		}
+	}
+	if base, ok := strings.CutSuffix(cf.name, "_created"); ok {
+		for _, n := range [2]string{base, base + "_total"} {
+			if f, found := find(n); found && f.hasCreated() {
+				return n, cf.name
+			}
 		}
 	}
 	return "", ""
@@ -593,4 +604,10 @@ func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
 		w.Counter(failuresMetric, "Scrapes in which a collector failed (an error, a panic, samples that had to be dropped, or running past the scrape's deadline).", float64(n), Labels{"collector": name})
 	}
 	return w
+}
+
+// hasCreated reports whether a series of f carries its creation time: a
+// delegated metric's, which OpenMetrics can write as a _created sample.
+func (f *writtenFamily) hasCreated() bool {
+	return slices.ContainsFunc(f.samples, func(s writtenSample) bool { return s.created != 0 })
 }

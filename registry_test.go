@@ -842,6 +842,16 @@ func TestDelegatedCollectChecks(t *testing.T) {
 			_ = empty.Collect(ctx, w)
 			_ = g.Collect(ctx, w)
 		}, "", []string{"# TYPE e gauge\ne 2\n"}, []string{"# TYPE e counter"}},
+		{"written, then delegated without series", func(w *MetricWriter) {
+			w.Gauge("e", "E.", 3, nil)
+			_ = empty.Collect(ctx, w)
+		}, "", []string{"# TYPE e gauge\ne 3\n"}, []string{"# TYPE e counter"}},
+		// A delegated counter keeps its created time, which OpenMetrics
+		// can write as d_created.
+		{"delegated with created times, then written as its _created", func(w *MetricWriter) {
+			_ = d.Collect(ctx, w)
+			w.Gauge("d_created", "G.", 3, nil)
+		}, `metric "d_created" was collected, but metric "d_total" produces the name "d_created" too`, []string{`d_total{z="1",a="x"} 1`}, []string{"d_created"}},
 		{"a refused write, then delegated", func(w *MetricWriter) {
 			w.Gauge("e", "E.", 5, Labels{"bad-name": "v"})
 			_ = g.Collect(ctx, w)

@@ -23,7 +23,8 @@ import (
 // names x as well); or a family written before it in name order, in the
 // names of its samples (a gauge x_count beside a written histogram x, a
 // gauge x_total beside a written counter x, which OpenMetrics writes as
-// x_total). Such a drop counts as the failure of the collector that wrote
+// x_total, a gauge x_created beside a counter x delegated to, which keeps
+// its creation time). Such a drop counts as the failure of the collector that wrote
 // the family first, in prom_collector_failures_total from the next scrape
 // on. Written families whose family names meet only in OpenMetrics, with
 // samples of their own, are kept, as client_golang keeps them (see package
@@ -299,15 +300,19 @@ func (f *writtenFamily) encode(enc expo.Encoder) {
 type writerEncoder struct {
 	w *MetricWriter
 	f *writtenFamily
+	// twice is the name of the family being left out because it was
+	// written before; reported at its first series, as a family without
+	// series writes nothing.
+	twice string
 }
 
 func (e *writerEncoder) Family(name, help string, typ expo.Type, unit string) {
-	e.f = nil
+	e.f, e.twice = nil, ""
 	if !e.w.checkFamilyName(name) {
 		return
 	}
 	if f := e.w.families[name]; f != nil && len(f.samples) > 0 {
-		e.w.errs = append(e.w.errs, fmt.Errorf("prom: metric %q written twice; the second one is left out", name))
+		e.twice = name
 		return
 	}
 	e.f = &writtenFamily{name: name, help: help, typ: typ, unit: unit, by: e.w.collector, seen: map[string]bool{}}
@@ -316,6 +321,10 @@ func (e *writerEncoder) Family(name, help string, typ expo.Type, unit string) {
 
 // add adds one series' sample to the family.
 func (e *writerEncoder) add(l *expo.Labels, s writtenSample) {
+	if e.twice != "" {
+		e.w.errs = append(e.w.errs, fmt.Errorf("prom: metric %q written twice; the second one is left out", e.twice))
+		e.twice = ""
+	}
 	if e.f == nil {
 		return
 	}
