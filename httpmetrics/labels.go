@@ -136,7 +136,9 @@ func muxRedirect(r *http.Request, p string, code int, header http.Header) bool {
 		if i := strings.IndexByte(pp, '/'); i > 0 {
 			pp = pp[i:] // without the host
 		}
-		return strings.Count(pp, "/") == strings.Count(target, "/")
+		// Segments of the path the mux matched: escaped, where a %2F
+		// is no separator, as it is in the decoded target.
+		return strings.Count(pp, "/") == strings.Count(muxCleanPath(r.URL.EscapedPath())+"/", "/")
 	}
 	// A handler never sees an unclean path: the mux redirects it first.
 	return r.Method != http.MethodConnect && target == muxCleanPath(r.URL.EscapedPath()) && target != r.URL.EscapedPath()

@@ -922,6 +922,7 @@ func TestMuxRedirects(t *testing.T) {
 		{pattern: "GET /dir/", target: "/dir?q=1&r=%2F", route: httpmetrics.Unmatched},
 		{pattern: "GET  /dír/", target: "/d%C3%ADr", route: httpmetrics.Unmatched},
 		{pattern: "/teams/{id}/", target: "/teams/7", route: httpmetrics.Unmatched},
+		{pattern: "/dir/{name}/", target: "/dir/a%2Fb", route: httpmetrics.Unmatched}, // Location /dir/a/b/
 		{pattern: "GET /docs/{$}", target: "/docs", route: httpmetrics.Unmatched},
 		{pattern: "GET /files/{path...}", target: "/files", route: httpmetrics.Unmatched},
 		{pattern: "GET example.com/host/", host: "example.com", target: "/host", route: httpmetrics.Unmatched},
@@ -933,6 +934,7 @@ func TestMuxRedirects(t *testing.T) {
 		{pattern: "/", handler: redirect(func(r *http.Request) string { return r.URL.Path + "/" }), target: "/a", route: "/"},
 		{pattern: "GET /docs", handler: redirect(func(r *http.Request) string { return "/docs/" }), target: "/docs", route: "/docs"},
 		{pattern: "GET /{x}", handler: redirect(func(r *http.Request) string { return r.URL.Path + "/" }), target: "/x", route: "/{x}"},
+		{pattern: "GET /{x}", handler: redirect(func(r *http.Request) string { return r.URL.Path + "/" }), target: "/a%2Fb", route: "/{x}"},
 		{pattern: "GET /login", handler: redirect(func(r *http.Request) string { return "/login" }), target: "/login", route: "/login"},
 		{pattern: "GET /old/{id}", handler: redirect(func(r *http.Request) string { return "/new/" + r.PathValue("id") }), target: "/old/3", route: "/old/{id}"},
 	}

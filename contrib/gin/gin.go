@@ -61,6 +61,7 @@ import (
 	"bufio"
 	"net"
 	"net/http"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/promgo/prom/httpmetrics"
@@ -80,14 +81,20 @@ func New(opts ...httpmetrics.Option) (gin.HandlerFunc, error) {
 // Middleware returns gin middleware that records into mw, so that one
 // Middleware can serve a gin engine and other handlers alike.
 func Middleware(mw *httpmetrics.Middleware) gin.HandlerFunc {
+	var runs outerRuns
 	return func(c *gin.Context) {
 		w := &writer{ResponseWriter: c.Writer}
 		c.Writer = w
+		if outer := runs.enter(c, w); outer != nil {
+			// HandleContext runs the engine's middleware again, this
+			// one included, for the same Context: this run records the
+			// request, the outer one does not.
+			outer.nested = true
+		} else {
+			defer runs.leave(c)
+		}
 		mw.Observe(c.Request, c.Next, func(panicked bool) httpmetrics.Observation {
-			// HandleContext runs the engine's middleware again, this one
-			// included, which records the request; it puts gin's own
-			// writer back first.
-			o := httpmetrics.Observation{Route: c.FullPath(), Hijacked: w.hijacked, Nested: c.Writer != w}
+			o := httpmetrics.Observation{Route: c.FullPath(), Hijacked: w.hijacked, Nested: w.nested}
 			// gin sends the status it holds once the handlers return,
 			// even when they wrote nothing; after a panic only what was
 			// written went out.
@@ -109,11 +116,43 @@ func Middleware(mw *httpmetrics.Middleware) gin.HandlerFunc {
 	}
 }
 
+// outerRuns holds the writer of each request the middleware is running
+// for, by its Context, which HandleContext keeps: a run that finds its
+// Context there is a nested one. (A later middleware may replace c.Writer
+// too, so a changed writer tells nothing.)
+type outerRuns struct {
+	mu   sync.Mutex
+	runs map[*gin.Context]*writer
+}
+
+// enter returns the writer of the run in progress for c, or records w as
+// that run's and returns nil.
+func (o *outerRuns) enter(c *gin.Context, w *writer) *writer {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if outer := o.runs[c]; outer != nil {
+		return outer
+	}
+	if o.runs == nil {
+		o.runs = map[*gin.Context]*writer{}
+	}
+	o.runs[c] = w
+	return nil
+}
+
+// leave ends the outer run for c.
+func (o *outerRuns) leave(c *gin.Context) {
+	o.mu.Lock()
+	delete(o.runs, c)
+	o.mu.Unlock()
+}
+
 // writer is gin's ResponseWriter with hijacking noted: gin's own writer
 // does not tell a hijacked connection from one that sent a header.
 type writer struct {
 	gin.ResponseWriter
 	hijacked bool
+	nested   bool // a nested run, HandleContext's, records the request
 }
 
 // Hijack lets the handler take over the connection.

@@ -321,3 +321,45 @@ func TestGinHandleContext(t *testing.T) {
 		t.Errorf("the first route is recorded too:\n%s", got)
 	}
 }
+
+// bodyLogWriter is a common gin middleware's writer: it counts the body
+// it passes on, and replaces c.Writer for the rest of the request.
+type bodyLogWriter struct {
+	gin.ResponseWriter
+	n int
+}
+
+func (w *bodyLogWriter) Write(b []byte) (int, error) {
+	w.n += len(b)
+	return w.ResponseWriter.Write(b)
+}
+
+// TestGinLaterWriterReplaced: a middleware after promgin that replaces
+// c.Writer (and does not put it back) leaves the request recorded once,
+// with its route, also when the handler then dispatches it again.
+func TestGinLaterWriterReplaced(t *testing.T) {
+	for _, redispatch := range []bool{false, true} {
+		reg := prom.NewRegistry()
+		r := gin.New()
+		r.Use(gin.Recovery(), prom.Must(promgin.New(httpmetrics.WithRegistry(reg))), func(c *gin.Context) {
+			c.Writer = &bodyLogWriter{ResponseWriter: c.Writer}
+			c.Next()
+		})
+		r.GET("/users/:id", func(c *gin.Context) { c.String(http.StatusOK, "hi") })
+		r.GET("/old", func(c *gin.Context) {
+			c.Request.URL.Path = "/users/2"
+			r.HandleContext(c)
+		})
+		path := "/users/1"
+		if redispatch {
+			path = "/old"
+		}
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK || rec.Body.String() != "hi" {
+			t.Fatalf("%s: status %d, body %q", path, rec.Code, rec.Body)
+		}
+		adaptertest.Want(t, reg, httpmetrics.RequestsName, prom.Labels{"method": "GET", "route": "/users/:id"}, 1)
+		adaptertest.Want(t, reg, httpmetrics.ResponsesName, prom.Labels{"method": "GET", "route": "/users/:id", "code": "200"}, 1)
+	}
+}
