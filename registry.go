@@ -167,6 +167,9 @@ func (r *Registry) Register(c Collector) error {
 	if c == nil {
 		return errors.New("prom: Register of a nil Collector")
 	}
+	if v := reflect.ValueOf(c); v.Kind() == reflect.Pointer && v.IsNil() {
+		return fmt.Errorf("prom: Register of a nil %T", c)
+	}
 	names := c.Describe()
 	for _, n := range names {
 		if err := checkMetricName(n); err != nil {
@@ -225,10 +228,21 @@ func primaryName(c Collector) string {
 	return ""
 }
 
-// sameCollector reports whether a and b are the same collector. Values of
+// untyped returns the metric that c wraps when c is a typed metric
+// ([CounterOf] and the others), or else c.
+func untyped(c Collector) Collector {
+	if t, ok := c.(interface{ untyped() Collector }); ok && !reflect.ValueOf(c).IsNil() {
+		return t.untyped()
+	}
+	return c
+}
+
+// sameCollector reports whether a and b are the same collector; a typed
+// metric is the same as the metric it wraps. Values of
 // types that cannot be compared (structs holding funcs or slices) are never
 // the same as anything: register such collectors by pointer.
 func sameCollector(a, b Collector) bool {
+	a, b = untyped(a), untyped(b)
 	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
 	return ta == tb && ta.Comparable() && a == b
 }

@@ -949,3 +949,24 @@ func TestClashWhenClientGone(t *testing.T) {
 		t.Errorf("the cancelled scrape counted a failure (error %v):\n%s", err, out)
 	}
 }
+
+// TestRegisterNil: a nil collector, or a nil pointer to a metric, is
+// refused with an error, not a panic.
+func TestRegisterNil(t *testing.T) {
+	reg := NewRegistry()
+	for _, tc := range []struct {
+		c    Collector
+		want string
+	}{
+		{nil, "prom: Register of a nil Collector"},
+		{(*Counter)(nil), "prom: Register of a nil *prom.Counter"},
+		{(*GaugeOf[reqLabels])(nil), "prom: Register of a nil *prom.GaugeOf[github.com/promgo/prom.reqLabels]"},
+	} {
+		if err := reg.Register(tc.c); err == nil || err.Error() != tc.want {
+			t.Errorf("Register(%T): %v; want %s", tc.c, err, tc.want)
+		}
+		if reg.Unregister(tc.c) {
+			t.Errorf("Unregister(%T) = true", tc.c)
+		}
+	}
+}

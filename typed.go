@@ -95,7 +95,7 @@ type labelStruct[L comparable, T any, PT seriesPtr[T]] struct {
 // newTyped makes a typed metric: it checks L, calls ctor (NewCounter, ...)
 // with WithLabelNames(L's label names) added to opts, and hands the metric
 // to wrap.
-func newTyped[L comparable, M, X any](name, help, reserved string, opts []Option,
+func newTyped[L comparable, M any, X Collector](name, help, reserved string, opts []Option,
 	ctor func(string, string, ...Option) (M, error), wrap func(M) X,
 ) (X, error) {
 	var zero X
@@ -108,12 +108,21 @@ func newTyped[L comparable, M, X any](name, help, reserved string, opts []Option
 	if err != nil {
 		return zero, err
 	}
-	m, err := ctor(name, help, append(slices.Clip(opts), WithLabelNames(names...))...)
+	// The typed metric is what the registry holds, so that Get and
+	// AlreadyRegisteredError.Existing give back what its creator holds.
+	m, err := ctor(name, help, append(slices.Clip(opts), WithLabelNames(names...), WithRegistry(nil))...)
 	if err != nil {
 		return zero, err
 	}
-	return wrap(m), nil
+	return register(o, wrap(m))
 }
+
+// untyped returns the metric a typed metric wraps: the registry takes
+// the two for one collector (see sameCollector).
+func (c *CounterOf[L]) untyped() Collector   { return c.Counter }
+func (g *GaugeOf[L]) untyped() Collector     { return g.Gauge }
+func (h *HistogramOf[L]) untyped() Collector { return h.Histogram }
+func (m *SummaryOf[L]) untyped() Collector   { return m.Summary }
 
 // values returns the label values of *l, in place: a struct whose fields
 // are all strings is laid out as an array of strings (newLabelFields checks

@@ -145,11 +145,11 @@ func TestTypedCounterValues(t *testing.T) {
 			t.Errorf("All: %v %v", l, v)
 		}
 	}
-	// The registry holds the Counter; the CounterOf is a Collector too.
-	if got, _ := reg.Get("c_total"); got != c.Counter {
-		t.Errorf("registry holds %T %p, not the embedded Counter", got, got)
+	// The registry holds the CounterOf, which Get and the error of a
+	// second constructor give back.
+	if got, _ := reg.Get("c_total"); got != c {
+		t.Errorf("registry holds %T %p, not the CounterOf", got, got)
 	}
-	var _ Collector = c
 	other := NewRegistry()
 	if err := other.Register(c); err != nil {
 		t.Fatalf("Register in a second registry: %v", err)
@@ -158,8 +158,24 @@ func TestTypedCounterValues(t *testing.T) {
 	// The name is taken now: the constructor's error comes through.
 	_, err := NewCounterOf[reqLabels]("c_total", "h", WithRegistry(reg))
 	var are *AlreadyRegisteredError
-	if !errors.As(err, &are) {
-		t.Errorf("second NewCounterOf: %v; want an AlreadyRegisteredError", err)
+	if !errors.As(err, &are) || are.Existing != c {
+		t.Errorf("second NewCounterOf: %v; want an AlreadyRegisteredError with c as Existing", err)
+	}
+	// A typed metric and the metric it wraps are one collector.
+	if err := other.Register(c.Counter); !errors.As(err, &are) {
+		t.Errorf("Register of the wrapped Counter beside the CounterOf: %v", err)
+	}
+	if !other.Unregister(c.Counter) || other.Unregister(c) {
+		t.Error("Unregister of the wrapped Counter did not remove the CounterOf")
+	}
+	if !reg.Unregister(c) {
+		t.Error("Unregister of the CounterOf: false")
+	}
+	if _, ok := reg.Get("c_total"); ok {
+		t.Error("c_total still registered after Unregister of the CounterOf")
+	}
+	if err := reg.Register(c); err != nil {
+		t.Errorf("Register again: %v", err)
 	}
 	c.Reset()
 	if _, ok := c.Get(get200); ok {
