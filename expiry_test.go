@@ -40,8 +40,8 @@ func TestIdleExpiry(t *testing.T) {
 	clk.advance(61 * time.Second) // the first sweep: both were looked up in the first epoch
 	wantSamples(t, reg, `jobs_total{client="a"} 1`, `jobs_total{client="b"} 2`)
 
-	clk.advance(29 * time.Second)
-	c.WithValues("a").Inc() // a is looked up in the second epoch, b is not
+	clk.advance(5 * time.Second)
+	c.WithValues("a").Inc() // a is looked up again within the expiry, b is not
 	clk.advance(32 * time.Second)
 	wantSamples(t, reg, `jobs_total{client="a"} 2`,
 		`prom_expired_series_total{metric="jobs_total"} 1`)
@@ -128,6 +128,24 @@ func TestIdleExpiryWithoutScrapes(t *testing.T) {
 			t.Fatalf("after %d clients: %d series held; want at most 1.25 minutes' worth", i+1, n)
 		}
 	}
+}
+
+// TestIdleExpiryLookupStartsAfresh: a lookup of a series idle past its
+// expiry starts it from zero, though no scrape or new series removed it
+// in between, and counts the removal.
+func TestIdleExpiryLookupStartsAfresh(t *testing.T) {
+	reg := NewRegistry()
+	clk := newFakeClock()
+	c := expiringCounter(t, reg, clk)
+	c.WithValues("a").Add(10)
+	clk.advance(59 * time.Second) // not yet idle for the expiry
+	c.WithValues("a").Inc()
+	clk.advance(90 * time.Second) // idle past 1.25 expiries
+	c.WithValues("a").Inc()
+	if v, _ := c.Get(Labels{"client": "a"}); v != 1 {
+		t.Errorf("the series idle past its expiry holds %v after an Inc; want 1", v)
+	}
+	wantSamples(t, reg, `jobs_total{client="a"} 1`, `prom_expired_series_total{metric="jobs_total"} 1`)
 }
 
 func TestIdleExpiryFreesSeriesLimit(t *testing.T) {

@@ -251,9 +251,14 @@ func (f *family[T, PT]) tick() uint32 { return uint32(f.now().Sub(f.tick0) / f.t
 
 // mark records a lookup of p, found by k, at tick t. It takes the lock, once
 // per series and tick, so that it cannot race with a sweep removing p; if a
-// sweep has just removed p, k gets a new series.
+// sweep has just removed p, k gets a new series. A p idle past the expiry
+// that no sweep has removed yet goes now, so that the lookup starts a new
+// series whether a scrape came between or not.
 func (f *family[T, PT]) mark(k *labelKey, p PT, t uint32) (PT, error) {
 	f.mu.Lock()
+	if int64(t)-int64(p.header().seen.Load()) > ticksPerExpiry {
+		f.sweep()
+	}
 	if f.lookup(k) == p {
 		p.header().seen.Store(t)
 		f.mu.Unlock()

@@ -71,9 +71,9 @@ func WithMaxSeries(n int) Option {
 // WithIdleExpiry removes a labelled series once no lookup (With,
 // WithValues, Bind, BindValues) has asked for it for d: for label sets that
 // come and go, such as per-client or per-job series, so that memory and the
-// exposition hold only the live ones. A series goes at the first scrape, or
-// the first new series, between d and 1.25·d after its last lookup; a later
-// lookup starts it afresh from zero. Removals are counted in the registry's
+// exposition hold only the live ones. A series goes between d and 1.25·d
+// after its last lookup, at the first scrape, new series or lookup of it
+// from then on; a lookup after that starts it afresh from zero. Removals are counted in the registry's
 // prom_expired_series_total. The unlabelled series and the overflow series
 // never expire. Lookups of an expiring metric read the clock, which adds
 // about 20ns to each.
