@@ -58,13 +58,5 @@ func (f *family[T, PT]) member(series any) bool {
 	if !ok || p == nil {
 		return false
 	}
-	t := f.tab.Load()
-	for i := uint64(p.header().hash) & t.mask; ; i = (i + 1) & t.mask {
-		switch t.slots[i].Load() {
-		case nil:
-			return false
-		case (*T)(p):
-			return true
-		}
-	}
+	return f.tab.Load().slotOf((*T)(p), p.header().hash) >= 0
 }

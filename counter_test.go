@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"math"
@@ -803,4 +804,57 @@ func TestOneRefusalPerUpdate(t *testing.T) {
 		`prom_rejected_updates_total{metric="h",reason="invalid_labels"} 1`,
 		`prom_rejected_updates_total{metric="h",reason="invalid_exemplar"} 1`,
 	)
+}
+
+// TestDeleteManySeries: deleting series costs the same however many the
+// family holds (no allocation on most deletes, where each once rebuilt
+// the table and copied the insertion order), and lookups, creation,
+// exposition and the table's size stay right through deletes.
+func TestDeleteManySeries(t *testing.T) {
+	reg := NewRegistry()
+	c := Must(NewCounter("d_total", "h", WithRegistry(reg), WithLabelNames("id")))
+	const n = 20000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+		c.WithValues(ids[i]).Add(float64(i))
+	}
+	next := 0
+	allocs := testing.AllocsPerRun(n/2-1, func() { // one warm-up run too
+		if !c.DeleteValues(ids[next]) {
+			t.Fatalf("DeleteValues(%s) found nothing", ids[next])
+		}
+		next += 2 // every even id
+	})
+	// A delete allocates only when it compacts the insertion order (once
+	// per n/2 deletes) or shrinks the table.
+	if allocs > 0.01 {
+		t.Errorf("%v allocations per Delete among %d series", allocs, n)
+	}
+	for i, id := range ids {
+		v, ok := c.Get(Labels{"id": id})
+		if ok != (i%2 == 1) || ok && v != float64(i) {
+			t.Fatalf("series %s: %v, %v after deleting the even ones", id, v, ok)
+		}
+	}
+	c.WithValues("0").Inc() // created again, from zero
+	out, err := reg.Append(context.Background(), nil, FormatText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(out), "\nd_total{"); got != n/2+1 || !strings.Contains(string(out), `d_total{id="0"} 1`+"\n") {
+		t.Errorf("%d series exposed, want %d", got, n/2+1)
+	}
+	// Deleting all but a few shrinks the table.
+	for i := 1; i < n-10; i += 2 {
+		c.DeleteValues(ids[i])
+	}
+	if size := len(c.f.tab.Load().slots); size > 64 {
+		t.Errorf("%d slots for %d series", size, c.f.tab.Load().count)
+	}
+	for i := n - 9; i < n; i += 2 {
+		if v, ok := c.Get(Labels{"id": ids[i]}); !ok || v != float64(i) {
+			t.Errorf("series %d: %v, %v", i, v, ok)
+		}
+	}
 }

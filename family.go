@@ -28,8 +28,13 @@ type seriesHeader struct {
 // variable labels were rendered without escaping (its Text has no
 // backslash from the family's varsAt on): findValues then compares values
 // with the text byte for byte (expo.EqualPlainValuesAt). Label hashes
-// have 31 bits, so the bit never takes part in a table index.
+// have 30 bits, so the bit never takes part in a table index.
 const plainText = 1 << 31
+
+// tombstoneBit is the hash of a family's tombstone, which takes the slot
+// of a deleted series in its table: no label hash has the bit, so every
+// lookup passes the tombstone by and goes on probing.
+const tombstoneBit = 1 << 30
 
 // seriesPtr is the constraint on a family's series type: a pointer to a
 // struct that embeds seriesHeader.
@@ -68,7 +73,21 @@ var _ = [1]struct{}{}[unsafe.Offsetof(CounterSeries{}.seriesHeader)^headerOffset
 type table[T any] struct {
 	slots []atomic.Pointer[T]
 	mask  uint64
-	count int
+	count int // the series in slots
+	tombs int // the slots that hold the tombstone
+}
+
+// slotOf returns the index of the slot that holds p, whose hash is hash,
+// or -1.
+func (t *table[T]) slotOf(p *T, hash uint32) int {
+	for i := uint64(hash) & t.mask; ; i = (i + 1) & t.mask {
+		switch t.slots[i].Load() {
+		case nil:
+			return -1
+		case p:
+			return int(i)
+		}
+	}
 }
 
 func newTable[T any](size int) *table[T] {
@@ -92,9 +111,14 @@ type family[T any, PT seriesPtr[T]] struct {
 	varsAt     int
 	initSeries func(PT) // sets up a zero series' fields beyond the header
 
-	tab   atomic.Pointer[table[T]]
-	mu    sync.Mutex
-	order []PT // insertion order; appended under mu, replaced on delete
+	tab atomic.Pointer[table[T]]
+	mu  sync.Mutex
+	// order holds the series in insertion order, and the deleted ones
+	// (dead of them) until compact leaves them out. Appended under mu,
+	// never written below its length: replaced by compact and sweep.
+	order []PT
+	dead  int
+	tomb  PT // the tombstone
 	plain atomic.Pointer[T]
 	// inlineState says whether plain == &inline (inlineLive). It is its
 	// own word, not that comparison, because one load keeps the metric
@@ -188,6 +212,8 @@ func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, initSer
 	}
 	f.tab.Store(newTable[T](0))
 	f.discard = f.newSeries()
+	f.tomb = f.newSeries()
+	f.tomb.header().hash = tombstoneBit
 	f.nextPlain = &f.inline
 	return nil
 }
@@ -398,8 +424,8 @@ func (f *family[T, PT]) findKey(k *labelKey) PT {
 // insert adds p to the table; f.mu is held.
 func (f *family[T, PT]) insert(p PT) {
 	t := f.tab.Load()
-	if (t.count+1)*4 > len(t.slots)*3 {
-		t = f.rebuild(t.count+1, nil)
+	if (t.count+t.tombs+1)*4 > len(t.slots)*3 {
+		t = f.rebuild(t.count + 1)
 	}
 	place(t, p)
 	f.order = append(f.order, p)
@@ -415,11 +441,12 @@ func place[T any, PT seriesPtr[T]](t *table[T], p PT) {
 }
 
 // rebuild publishes a new table sized for n series holding every series
-// but drop; f.mu is held.
-func (f *family[T, PT]) rebuild(n int, drop PT) *table[T] {
+// of order; f.mu is held.
+func (f *family[T, PT]) rebuild(n int) *table[T] {
+	f.compact()
 	t := newTable[T](n)
 	for _, p := range f.order {
-		if p != drop && p != f.overflow {
+		if p != f.overflow {
 			place(t, p)
 		}
 	}
@@ -427,7 +454,26 @@ func (f *family[T, PT]) rebuild(n int, drop PT) *table[T] {
 	return t
 }
 
+// compact leaves the deleted series out of order, in a new slice; f.mu is
+// held.
+func (f *family[T, PT]) compact() {
+	if f.dead == 0 {
+		return
+	}
+	t := f.tab.Load()
+	keep := make([]PT, 0, len(f.order)-f.dead)
+	for _, p := range f.order {
+		if p == f.overflow || t.slotOf((*T)(p), p.header().hash) >= 0 {
+			keep = append(keep, p)
+		}
+	}
+	f.order, f.dead = keep, 0
+}
+
 // remove deletes the series matching k; it reports whether there was one.
+// It costs the same however many series the family holds: a tombstone
+// takes the series' slot, and order leaves it out when half of it is
+// deleted series, or at the next scrape.
 func (f *family[T, PT]) remove(k *labelKey) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -435,8 +481,17 @@ func (f *family[T, PT]) remove(k *labelKey) bool {
 	if p == nil {
 		return false
 	}
-	f.rebuild(len(f.order), p)
-	f.order = slices.DeleteFunc(slices.Clone(f.order), func(q PT) bool { return q == p })
+	t := f.tab.Load()
+	t.slots[t.slotOf((*T)(p), p.header().hash)].Store((*T)(f.tomb))
+	t.count--
+	t.tombs++
+	f.dead++
+	switch {
+	case t.count*8 < len(t.slots) && len(t.slots) > 8:
+		f.rebuild(t.count) // shrink
+	case f.dead*2 > len(f.order):
+		f.compact()
+	}
 	if f.plain.Load() == (*T)(p) {
 		f.plain.Store(nil)
 		f.setInlineGone()
@@ -450,7 +505,7 @@ func (f *family[T, PT]) reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.tab.Store(newTable[T](0))
-	f.order = nil
+	f.order, f.dead = nil, 0
 	f.overflow = nil
 	f.plain.Store(nil)
 	f.setInlineGone()
@@ -471,6 +526,7 @@ func (f *family[T, PT]) setInlineGone() {
 func (f *family[T, PT]) snapshot() []PT {
 	f.mu.Lock()
 	f.sweep()
+	f.compact()
 	s := f.order
 	f.mu.Unlock()
 	return s
@@ -490,6 +546,7 @@ func (f *family[T, PT]) sweep() {
 		return
 	}
 	f.lastSweep = now
+	f.compact()
 	nc := len(f.schema.constNames)
 	keep := make([]PT, 0, len(f.order))
 	for _, p := range f.order {
@@ -501,7 +558,7 @@ func (f *family[T, PT]) sweep() {
 	}
 	if n := len(f.order) - len(keep); n > 0 {
 		f.order = keep // a new slice: snapshots may still read the old one
-		f.rebuild(len(keep), nil)
+		f.rebuild(len(keep))
 		f.expired.Add(uint64(n))
 		f.removals.Add(1)
 	}

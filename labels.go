@@ -202,9 +202,9 @@ func hashString(h uint64, s string) uint64 {
 	return mix(a^hashSeeds[0]^h^uint64(len(s))*0x9e3779b97f4a7c15, b^hashSeeds[1])
 }
 
-// fold folds a 64-bit hash into the 31 bits a series keeps (the 32nd is
-// plainText).
-func fold(h uint64) uint32 { return uint32(h^h>>32) &^ plainText }
+// fold folds a 64-bit hash into the 30 bits a series keeps (the others
+// are plainText and tombstoneBit).
+func fold(h uint64) uint32 { return uint32(h^h>>32) &^ (plainText | tombstoneBit) }
 
 func mix(a, b uint64) uint64 {
 	hi, lo := bits.Mul64(a, b)
