@@ -58,7 +58,11 @@ func WithErrorHandling(mode ErrorHandling) HandlerOption {
 // quantile take OpenMetrics' canonical form (le="1.0" where the text
 // format writes le="1"). A program that moves from client_golang keeps its
 // series' names and labels with this option; it gives up exemplars, which
-// the text format cannot carry (protobuf scrapes keep them).
+// the text format cannot carry (protobuf scrapes keep them). It also suits
+// scrapers with a strict OpenMetrics parser when the registry holds
+// families whose OpenMetrics family names meet, such as package
+// collectors' go_memstats_alloc_bytes and go_memstats_alloc_bytes_total
+// (see there), which Prometheus ingests.
 func WithoutOpenMetrics() HandlerOption {
 	return func(o *handlerOptions) { o.noOM = true }
 }

@@ -24,7 +24,8 @@
 // go_memstats_alloc_bytes_total, whose OpenMetrics family name is
 // go_memstats_alloc_bytes too. Prometheus ingests both series; a strict
 // OpenMetrics parser (Python's prometheus_client) refuses the exposition.
-// The names are kept for the dashboards that use them.
+// The names are kept for the dashboards that use them; serve a strict
+// scraper with prom.WithoutOpenMetrics, which answers in the text format.
 //
 // # Go runtime
 //
