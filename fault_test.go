@@ -386,6 +386,40 @@ func TestFaultBlockingCollectorTimeout(t *testing.T) {
 // request's context; the handler's goroutine ends, the server keeps
 // serving, and nothing leaks. Also for a client that goes away while a
 // large body is being written.
+// reachCollector sends a scrape on a connection of its own and returns the
+// connection once the scrape has reached b. A scrape answered first with a
+// 503, its in-flight place still held by the handler of the previous one
+// (which gives it back after its collector has returned), is sent again.
+func reachCollector(t *testing.T, u *url.URL, b *faultBlocker) net.Conn {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.Path, u.Host)
+		answer := make(chan string, 1)
+		go func() {
+			buf := make([]byte, 64)
+			n, _ := conn.Read(buf)
+			answer <- string(buf[:n])
+		}()
+		select {
+		case <-b.entered:
+			return conn
+		case a := <-answer:
+			conn.Close()
+			if !strings.HasPrefix(a, "HTTP/1.1 503") || time.Now().After(deadline) {
+				t.Fatalf("the scrape was answered before it reached the collector: %q", a)
+			}
+			time.Sleep(10 * time.Millisecond)
+		case <-time.After(time.Until(deadline)):
+			t.Fatal("timed out waiting for the scrape to reach the collector")
+		}
+	}
+}
+
 func TestFaultClientDisconnects(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -410,27 +444,23 @@ func TestFaultClientDisconnects(t *testing.T) {
 			u, _ := url.Parse(mustURL(t, s.MetricsURL))
 
 			for i := range 3 {
-				conn, err := net.Dial("tcp", u.Host)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.Path, u.Host)
-				waitFor(t, b.entered, "the scrape to reach the collector")
+				conn := reachCollector(t, u, b)
 				conn.Close()
 				if err := waitFor(t, b.sawDone, "the collector to see the client go"); !errors.Is(err, context.Canceled) {
 					t.Errorf("scrape %d: the collector's context ended with %v, want context.Canceled", i, err)
 				}
-				// The handler has returned (and, with
-				// WithMaxRequestsInFlight(1), given its place back)
-				// before the next client comes: otherwise that one
-				// may find the place taken and get a 503.
-				g.verify(t)
+				g.verify(t) // nothing of the scrape is left running
 			}
 
 			// The server keeps serving (with WithMaxRequestsInFlight(1),
-			// the abandoned scrapes gave their place back).
+			// the abandoned scrapes gave their place back, each once its
+			// handler returned, which may be just after its collector).
 			b.blocking.Store(false)
 			resp, body := get(t, testClient(nil), http.MethodGet, u.String(), nil)
+			for deadline := time.Now().Add(10 * time.Second); resp.StatusCode == http.StatusServiceUnavailable && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+				resp, body = get(t, testClient(nil), http.MethodGet, u.String(), nil)
+			}
 			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "blocker 1\n") {
 				t.Errorf("scrape after the disconnects: %d\n%s", resp.StatusCode, body)
 			}
