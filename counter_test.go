@@ -845,6 +845,23 @@ func TestDeleteManySeries(t *testing.T) {
 	if got := strings.Count(string(out), "\nd_total{"); got != n/2+1 || !strings.Contains(string(out), `d_total{id="0"} 1`+"\n") {
 		t.Errorf("%d series exposed, want %d", got, n/2+1)
 	}
+	// Delete one, create one, again and again, at a size that fills the
+	// table to its limit: the table is not rebuilt at every new series.
+	churn := Must(NewCounter("churn_total", "h", WithRegistry(nil), WithLabelNames("id")))
+	for i := range 768 { // three quarters of 1024 slots
+		churn.WithValues(ids[i]).Inc()
+	}
+	rebuilds, tab := 0, churn.f.tab.Load()
+	for i := range 500 {
+		churn.DeleteValues(ids[i])
+		churn.WithValues(ids[768+i]).Inc()
+		if t := churn.f.tab.Load(); t != tab {
+			rebuilds, tab = rebuilds+1, t
+		}
+	}
+	if rebuilds > 2 {
+		t.Errorf("%d table rebuilds in 500 deletes and creations among 768 series", rebuilds)
+	}
 	// Deleting all but a few shrinks the table.
 	for i := 1; i < n-10; i += 2 {
 		c.DeleteValues(ids[i])

@@ -148,6 +148,24 @@ func TestIdleExpiryLookupStartsAfresh(t *testing.T) {
 	wantSamples(t, reg, `jobs_total{client="a"} 1`, `prom_expired_series_total{metric="jobs_total"} 1`)
 }
 
+// TestIdleExpiryLateMark: a lookup that read the clock before another
+// lookup marked the series later does not set the series' mark back, which
+// would expire it early.
+func TestIdleExpiryLateMark(t *testing.T) {
+	reg := NewRegistry()
+	clk := newFakeClock()
+	c := expiringCounter(t, reg, clk)
+	c.WithValues("a").Add(7)
+	clk.advance(8 * time.Second) // tick 1
+	k := valuesKey([]string{"a"})
+	p := c.f.lookup(&k)
+	clk.advance(30 * time.Second) // tick 5
+	c.WithValues("a")             // marks tick 5
+	c.f.mark(&k, p, 1)            // a lookup that read tick 1 before that one, late
+	clk.advance(40 * time.Second) // tick 10: 40 s after the latest lookup
+	wantSamples(t, reg, `jobs_total{client="a"} 7`)
+}
+
 func TestIdleExpiryFreesSeriesLimit(t *testing.T) {
 	reg := NewRegistry()
 	clk := newFakeClock()
@@ -250,9 +268,11 @@ func TestIdleExpiryConcurrent(t *testing.T) {
 // a series looked up every 20ms stays, one left alone goes.
 func TestIdleExpiryRealClock(t *testing.T) {
 	reg := NewRegistry()
-	g := Must(NewGauge("workers", "h", WithRegistry(reg), WithLabelNames("pool"), WithIdleExpiry(300*time.Millisecond)))
+	// busy survives a pause of up to the expiry between its last lookup
+	// and the scrape; idle goes after 1.25 expiries at most.
+	g := Must(NewGauge("workers", "h", WithRegistry(reg), WithLabelNames("pool"), WithIdleExpiry(500*time.Millisecond)))
 	g.WithValues("idle").Set(1)
-	for end := time.Now().Add(700 * time.Millisecond); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	for end := time.Now().Add(1200 * time.Millisecond); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		g.WithValues("busy").Set(2)
 	}
 	wantSamples(t, reg, `prom_expired_series_total{metric="workers"} 1`, `workers{pool="busy"} 2`)

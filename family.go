@@ -282,11 +282,16 @@ func (f *family[T, PT]) tick() uint32 { return uint32(f.now().Sub(f.tick0) / f.t
 // series whether a scrape came between or not.
 func (f *family[T, PT]) mark(k *labelKey, p PT, t uint32) (PT, error) {
 	f.mu.Lock()
-	if int64(t)-int64(p.header().seen.Load()) > ticksPerExpiry {
+	seen := &p.header().seen // stored under the lock only
+	if int64(t)-int64(seen.Load()) > ticksPerExpiry {
 		f.sweep()
 	}
 	if f.lookup(k) == p {
-		p.header().seen.Store(t)
+		// Another lookup may have marked p with a later tick since t
+		// was read: t must not set the mark back.
+		if t > seen.Load() {
+			seen.Store(t)
+		}
 		f.mu.Unlock()
 		return p, nil
 	}
@@ -425,7 +430,10 @@ func (f *family[T, PT]) findKey(k *labelKey) PT {
 func (f *family[T, PT]) insert(p PT) {
 	t := f.tab.Load()
 	if (t.count+t.tombs+1)*4 > len(t.slots)*3 {
-		t = f.rebuild(t.count + 1)
+		// Room for half as many again: growth doubles the table, and a
+		// table full of tombstones is not rebuilt full again (it would
+		// be at every new series after a Delete).
+		t = f.rebuild(t.count + 1 + t.count/2)
 	}
 	place(t, p)
 	f.order = append(f.order, p)

@@ -170,6 +170,9 @@ func (r *Registry) Register(c Collector) error {
 	if v := reflect.ValueOf(c); v.Kind() == reflect.Pointer && v.IsNil() {
 		return fmt.Errorf("prom: Register of a nil %T", c)
 	}
+	if v := reflect.ValueOf(untyped(c)); v.Kind() == reflect.Pointer && v.IsNil() {
+		return fmt.Errorf("prom: Register of a %T that holds no metric (make it with its constructor)", c)
+	}
 	names := c.Describe()
 	for _, n := range names {
 		if err := checkMetricName(n); err != nil {
@@ -181,7 +184,7 @@ func (r *Registry) Register(c Collector) error {
 	old := r.snap.Load().entries
 	for _, e := range old {
 		if sameCollector(e.c, c) {
-			return &AlreadyRegisteredError{Name: e.name, ExistingName: e.name, Existing: c}
+			return &AlreadyRegisteredError{Name: e.name, ExistingName: e.name, Existing: e.c}
 		}
 	}
 	for _, n := range names {

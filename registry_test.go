@@ -961,6 +961,7 @@ func TestRegisterNil(t *testing.T) {
 		{nil, "prom: Register of a nil Collector"},
 		{(*Counter)(nil), "prom: Register of a nil *prom.Counter"},
 		{(*GaugeOf[reqLabels])(nil), "prom: Register of a nil *prom.GaugeOf[github.com/promgo/prom.reqLabels]"},
+		{&GaugeOf[reqLabels]{}, "prom: Register of a *prom.GaugeOf[github.com/promgo/prom.reqLabels] that holds no metric (make it with its constructor)"},
 	} {
 		if err := reg.Register(tc.c); err == nil || err.Error() != tc.want {
 			t.Errorf("Register(%T): %v; want %s", tc.c, err, tc.want)

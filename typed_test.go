@@ -162,7 +162,7 @@ func TestTypedCounterValues(t *testing.T) {
 		t.Errorf("second NewCounterOf: %v; want an AlreadyRegisteredError with c as Existing", err)
 	}
 	// A typed metric and the metric it wraps are one collector.
-	if err := other.Register(c.Counter); !errors.As(err, &are) {
+	if err := other.Register(c.Counter); !errors.As(err, &are) || are.Existing != c {
 		t.Errorf("Register of the wrapped Counter beside the CounterOf: %v", err)
 	}
 	if !other.Unregister(c.Counter) || other.Unregister(c) {
