@@ -118,7 +118,7 @@ type family[T any, PT seriesPtr[T]] struct {
 	// never written below its length: replaced by compact and sweep.
 	order []PT
 	dead  int
-	tomb  PT // the tombstone
+	tomb  PT // the tombstone, made at the first delete; under mu
 	plain atomic.Pointer[T]
 	// inlineState says whether plain == &inline (inlineLive). It is its
 	// own word, not that comparison, because one load keeps the metric
@@ -212,8 +212,6 @@ func (f *family[T, PT]) init(o *options, typ expo.Type, reserved string, initSer
 	}
 	f.tab.Store(newTable[T](0))
 	f.discard = f.newSeries()
-	f.tomb = f.newSeries()
-	f.tomb.header().hash = tombstoneBit
 	f.nextPlain = &f.inline
 	return nil
 }
@@ -488,6 +486,10 @@ func (f *family[T, PT]) remove(k *labelKey) bool {
 	p := f.findKey(k)
 	if p == nil {
 		return false
+	}
+	if f.tomb == nil {
+		f.tomb = f.newSeries()
+		f.tomb.header().hash = tombstoneBit
 	}
 	t := f.tab.Load()
 	t.slots[t.slotOf((*T)(p), p.header().hash)].Store((*T)(f.tomb))
