@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -596,6 +597,85 @@ func TestCounterSeriesIncSlowBit(t *testing.T) {
 			t.Errorf("value %v, want 257.25", v)
 		}
 	})
+}
+
+// TestSharedSeriesStripe: goroutines that share a few series, each
+// incrementing a given series a sixteenth of the time, move those series to
+// striped cells (the long watch of incSeesContention: a load and an add a
+// nanosecond apart almost never see the other goroutine's increment, and
+// before the watch one series in sixteen had moved after 40 million
+// increments); one goroutine alone moves none. Every increment is counted
+// either way.
+func TestSharedSeriesStripe(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS >= 2: two goroutines incrementing at once")
+	}
+	for _, tc := range []struct {
+		name       string
+		goroutines int
+	}{
+		{"one goroutine", 1},
+		{"two goroutines", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Must(NewCounter("c_total", "h", WithRegistry(nil), WithLabelNames("k")))
+			var series [16]*CounterSeries
+			for i := range series {
+				series[i] = c.WithValues(strconv.Itoa(i))
+			}
+			allStriped := func() bool {
+				for _, s := range series {
+					if s.stripedCells() == nil {
+						return false
+					}
+				}
+				return true
+			}
+			const perSeries = 1 << 20 // 256 long watches of each series
+			deadline := time.Now().Add(20 * time.Second)
+			var (
+				wg    sync.WaitGroup
+				total atomic.Uint64
+				stop  atomic.Bool
+			)
+			for range tc.goroutines {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					n := uint64(0)
+					for !stop.Load() {
+						for i := range 16 * 4096 {
+							series[i&15].Inc()
+						}
+						n += 16 * 4096
+						if tc.goroutines == 1 && n >= 16*perSeries ||
+							tc.goroutines > 1 && (allStriped() || time.Now().After(deadline)) {
+							stop.Store(true)
+						}
+					}
+					total.Add(n)
+				}()
+			}
+			wg.Wait()
+			striped, sum := 0, 0.0
+			for _, s := range series {
+				if s.stripedCells() != nil {
+					striped++
+				}
+				sum += s.Value()
+			}
+			if want := float64(total.Load()); sum != want {
+				t.Errorf("the series hold %v increments, want %v", sum, want)
+			}
+			switch {
+			case tc.goroutines == 1 && striped != 0:
+				t.Errorf("one goroutine moved %d series of 16 to striped cells, want none", striped)
+			case tc.goroutines > 1 && striped != 16:
+				t.Errorf("two goroutines sharing 16 series moved %d of them to striped cells in %d increments, want all",
+					striped, total.Load())
+			}
+		})
+	}
 }
 
 // TestCounterSeriesIncStriped checks that a labelled series counts exactly
