@@ -149,11 +149,11 @@ type Pusher struct {
 //
 // gatewayURL is the gateway's base URL, such as http://pushgateway:9091;
 // a path in it is kept as a prefix (http://proxy/pgw pushes to
-// http://proxy/pgw/metrics/job/...), so it must not end in /metrics
-// itself (New refuses such a URL, and one holding /metrics/job/). The
-// group's path is built as the Pushgateway documents it: the
-// grouping labels in name order; a value holding a /, an empty one, and "."
-// and ".." in the @base64 form; others percent-encoded.
+// http://proxy/pgw/metrics/job/...), so it must not end in /metrics or
+// /metrics/job, nor hold /metrics/job/ (New refuses such a URL). The
+// group's path is built as the Pushgateway documents it: the grouping
+// labels in name order; a value holding a /, an empty one, and "." and
+// ".." in the @base64 form; others percent-encoded.
 //
 // With WithPath, the path given there replaces all of that.
 //
@@ -179,7 +179,7 @@ func New(gatewayURL, job string, opts ...Option) (*Pusher, error) {
 	if c.path != nil {
 		return newVerbatim(gw, job, &c)
 	}
-	if path := strings.TrimSuffix(gw.Path, "/"); strings.HasSuffix(path, "/metrics") || strings.Contains(path, "/metrics/job/") {
+	if isGroupPath(gw.Path) {
 		return nil, fmt.Errorf("push: gateway URL %q: give the gateway's base URL, such as http://pushgateway:9091; the Pusher adds /metrics/job/<job> itself", gw.Redacted())
 	}
 	if err := checkJob(job); err != nil {
@@ -196,6 +196,18 @@ func New(gatewayURL, job string, opts ...Option) (*Pusher, error) {
 		return nil, err
 	}
 	return newPusher(u, append([]string{"job"}, names...), &c)
+}
+
+// isGroupPath reports whether path is, or begins, a path the Pusher builds
+// itself: one ending in /metrics or /metrics/job (with or without trailing
+// slashes), or holding /metrics/job/. A gateway URL with such a path would
+// push to the wrong group (http://pgw/metrics/job/ would push job "x" to
+// /metrics/job/metrics/job/x, which the Pushgateway reads as the group
+// {job="metrics"}).
+func isGroupPath(path string) bool {
+	path = strings.TrimRight(path, "/")
+	return strings.HasSuffix(path, "/metrics") || strings.HasSuffix(path, "/metrics/job") ||
+		strings.Contains(path, "/metrics/job/")
 }
 
 // newVerbatim is New with WithPath.
