@@ -343,6 +343,7 @@ func (f *family[T, PT]) create(k *labelKey) (PT, error) {
 	names := &f.fullNames
 	if f.schema.declared == nil {
 		ns := f.nameSet(k.names)
+		ns.live++
 		names = &ns.all
 		f.hint.Store(&ns.vars)
 	}
@@ -373,8 +374,13 @@ func (f *family[T, PT]) overflowSeries() PT {
 
 // nameSet is one set of label names of a family without declared names,
 // shared by all its series that have it: all holds the constant names
-// first, vars the variable ones.
-type nameSet struct{ all, vars []string }
+// first, vars the variable ones. live counts the family's series that use
+// it (under the family's mu); the family forgets the set when the last one
+// goes, so that label names that vary over time do not hold memory.
+type nameSet struct {
+	all, vars []string
+	live      int
+}
 
 // nameSet returns the shared set for these sorted variable names, making
 // it on first use; f.mu is held. The names are copied, so that a series
@@ -397,6 +403,22 @@ func (f *family[T, PT]) nameSet(names []string) *nameSet {
 	}
 	f.nameSets[key] = ns
 	return ns
+}
+
+// releaseNames tells the name set of p, a series of a family without
+// declared names, that p has left the family; the set is forgotten when no
+// series uses it. f.mu is held.
+func (f *family[T, PT]) releaseNames(p PT) {
+	if f.schema.declared != nil {
+		return
+	}
+	names := p.header().labels.Names()
+	key := strings.Join(names[min(len(f.schema.constNames), len(names)):], "\x00")
+	if ns := f.nameSets[key]; ns != nil {
+		if ns.live--; ns.live <= 0 {
+			delete(f.nameSets, key)
+		}
+	}
 }
 
 // repairKey returns k with invalid UTF-8 in its values replaced, and
@@ -506,6 +528,7 @@ func (f *family[T, PT]) remove(k *labelKey) bool {
 		f.plain.Store(nil)
 		f.setInlineGone()
 	}
+	f.releaseNames(p)
 	f.removals.Add(1)
 	return true
 }
@@ -517,6 +540,7 @@ func (f *family[T, PT]) reset() {
 	f.tab.Store(newTable[T](0))
 	f.order, f.dead = nil, 0
 	f.overflow = nil
+	f.nameSets = nil
 	f.plain.Store(nil)
 	f.setInlineGone()
 	f.removals.Add(1)
@@ -562,6 +586,7 @@ func (f *family[T, PT]) sweep() {
 	for _, p := range f.order {
 		h := p.header()
 		if p != f.overflow && len(h.labels.Names()) > nc && int64(now)-int64(h.seen.Load()) > ticksPerExpiry {
+			f.releaseNames(p)
 			continue
 		}
 		keep = append(keep, p)

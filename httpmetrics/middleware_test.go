@@ -358,10 +358,10 @@ func TestStatusCodes(t *testing.T) {
 			w.WriteHeader(code)
 		})
 		s := serve(t, mw.Wrap(mux))
-		for _, code := range []int{200, 201, 204, 302, 404, 418, 500, 503} {
+		for _, code := range []int{200, 201, 204, 302, 404, 418, 500, 503, 799, 999} {
 			s.get(t, fmt.Sprintf("/status/%d", code), code)
 		}
-		for class, want := range map[string]float64{"2xx": 3, "3xx": 1, "4xx": 2, "5xx": 2} {
+		for class, want := range map[string]float64{"2xx": 3, "3xx": 1, "4xx": 2, "5xx": 2, "7xx": 1, "9xx": 1} {
 			wantValue(t, class, responses(t, reg, "GET", "/status/{code}", class), want)
 		}
 		for _, l := range samples(t, reg, httpmetrics.ResponsesName) {

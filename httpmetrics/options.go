@@ -49,8 +49,10 @@ func WithConstLabels(l prom.Labels) Option {
 	}
 }
 
-// WithGroupedStatusCodes records status codes by class, 1xx to 5xx, rather
-// than one by one, as aioprometheus's group_status_codes does.
+// WithGroupedStatusCodes records status codes by class, 2xx to 5xx, rather
+// than one by one, as aioprometheus's group_status_codes does. A
+// nonstandard status of 600 to 999 goes by its first digit too (6xx to 9xx),
+// and one outside 100-999 as [OtherCode].
 func WithGroupedStatusCodes() Option {
 	return func(c *config) { c.group = true }
 }
