@@ -17,6 +17,10 @@ import (
 // Objective is one targeted quantile of a [Summary] with its allowed error:
 // {0.99, 0.001} asks for a value whose rank lies between the 98.9th and the
 // 99.1st percentile.
+//
+// An Epsilon of 0 asks for the exact quantile: the summary then keeps every
+// distinct value observed in its window (WithMaxAge), so its memory grows
+// with the observations of the window.
 type Objective struct {
 	Quantile float64 // in [0, 1]
 	Epsilon  float64 // in [0, 1)
@@ -545,10 +549,19 @@ func (s *SummarySeries) partOf(p int) *summaryPart {
 // mergeWindow merges into q the part's streams of the window that ends
 // with the epoch now, or with a later one that an observer inserted since
 // the reader read its clock. p.mu is held.
+//
+// A stream whose epoch has left the window is reset here, as no window
+// will hold it again, so that it keeps no memory while no new epoch
+// reuses its slot (see Stream.Reset).
 func (p *summaryPart) mergeWindow(q *quantile.Stream, now int64) {
 	now = max(now, p.latest)
 	for i := range p.buckets {
-		if b := &p.buckets[i]; b.st != nil && b.epoch <= now && b.epoch > now-int64(len(p.buckets)) && b.st.Count() > 0 {
+		b := &p.buckets[i]
+		switch {
+		case b.st == nil || b.st.Count() == 0 || b.epoch > now:
+		case b.epoch <= now-int64(len(p.buckets)):
+			b.st.Reset()
+		default:
 			q.Merge(b.st)
 		}
 	}

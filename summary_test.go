@@ -839,3 +839,44 @@ func TestGenClock(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryExpiredStreamsReset checks that a read resets the streams
+// whose epoch has left the window, so that an idle summary holds no
+// observations it will never report (an exact one may hold many).
+func TestSummaryExpiredStreamsReset(t *testing.T) {
+	now := time.Unix(1000, 0)
+	s := Must(NewSummary("w", "h", WithRegistry(nil), WithObjectives(Objective{0.5, 0}), WithMaxAge(10*time.Second, 5)))
+	s.cfg.now = func() time.Time { return now }
+	ss := s.With(nil)
+	held := func() (n uint64) {
+		for i := range ss.parts {
+			if p := ss.parts[i].Load(); p != nil {
+				p.mu.Lock()
+				for _, b := range p.buckets {
+					if b.st != nil {
+						n += b.st.Count()
+					}
+				}
+				p.mu.Unlock()
+			}
+		}
+		return n
+	}
+	for i := range 10000 {
+		ss.Observe(float64(i))
+	}
+	if v := ss.Value(); v.Quantiles[0].Value != 4999 && v.Quantiles[0].Value != 5000 {
+		t.Fatalf("exact p50 of 0..9999 = %v", v.Quantiles[0].Value)
+	}
+	if n := held(); n != 10000 {
+		t.Fatalf("the window's streams hold %d observations; want 10000", n)
+	}
+	now = now.Add(11 * time.Second)
+	summaryClock.gen.Add(1)
+	if v := ss.Value(); !math.IsNaN(v.Quantiles[0].Value) || v.Count != 10000 {
+		t.Fatalf("after the window: %+v; want a NaN quantile and count 10000", v)
+	}
+	if n := held(); n != 0 {
+		t.Errorf("streams that left the window still hold %d observations", n)
+	}
+}

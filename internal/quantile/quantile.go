@@ -262,11 +262,30 @@ func (s *Stream) Count() uint64 {
 
 // Reset forgets every value and keeps the allocated capacity, so a reused
 // Stream does not allocate again.
+//
+// Arrays of more than maxKept elements are let go rather than kept for
+// reuse: a stream that grew large (one with an Epsilon of 0, say) does not
+// hold that memory once its values are gone.
 func (s *Stream) Reset() {
 	s.n = 0
-	s.buf = s.buf[:0]
-	s.samples = s.samples[:0]
-	s.scratch = s.scratch[:0]
+	s.buf = trimmed(s.buf)
+	s.samples = trimmed(s.samples)
+	s.scratch = trimmed(s.scratch)
+}
+
+// maxKept is the largest array, in elements, that Reset and a Workspace
+// keep for reuse: far more than a stream of useful objectives holds (a few
+// hundred samples) and a batch (bufferSize values), so only a stream that
+// keeps nearly every value lets its arrays go.
+const maxKept = 4096
+
+// trimmed returns a emptied, or nil if its array holds over maxKept
+// elements.
+func trimmed[E any](a []E) []E {
+	if cap(a) > maxKept {
+		return nil
+	}
+	return a[:0]
 }
 
 // Merge adds the values summarised by other to s; other keeps its contents
@@ -434,7 +453,7 @@ func (s *Stream) mergeCompress(vs []float64, ws *Workspace) {
 	w--
 	buf[w] = cur
 	if ws != nil {
-		ws.buf = buf[:0]
+		ws.buf = trimmed(buf) // shared by every stream: not kept at the largest
 		s.samples = append(old[:0], buf[w:total]...)
 		return
 	}

@@ -600,3 +600,36 @@ func BenchmarkQuery(b *testing.B) {
 		s.Query(defaultObjectives[i%3].Quantile)
 	}
 }
+
+// TestLargeArraysLetGo checks that a stream that grew large (an exact
+// one) lets its arrays go at Reset, and that a workspace is not kept at the
+// size of the largest stream merged in it, while small arrays are kept for
+// reuse.
+func TestLargeArraysLetGo(t *testing.T) {
+	exact := []Objective{{Quantile: 0.5, Epsilon: 0}}
+	vals := gen(20000, func(_ int, r *rand.Rand) float64 { return r.Float64() })
+	var ws Workspace
+	s := New(exact)
+	for i := 0; i < len(vals); i += 500 {
+		s.InsertBatchIn(vals[i:i+500], &ws)
+	}
+	if s.Count() != uint64(len(vals)) || len(s.samples) <= maxKept {
+		t.Fatalf("an exact stream of %d values holds %d samples; the test needs more than %d", s.Count(), len(s.samples), maxKept)
+	}
+	if cap(ws.buf) > maxKept {
+		t.Errorf("the workspace keeps room for %d samples after the merge; want at most %d", cap(ws.buf), maxKept)
+	}
+	s.Reset()
+	if cap(s.samples) != 0 || cap(s.buf) > maxKept || cap(s.scratch) > maxKept {
+		t.Errorf("after Reset the stream keeps room for %d samples, %d buffered and %d scratch values", cap(s.samples), cap(s.buf), cap(s.scratch))
+	}
+
+	small := New(defaultObjectives)
+	for _, v := range vals {
+		small.Insert(v)
+	}
+	small.Reset()
+	if cap(small.samples) == 0 || cap(small.buf) == 0 {
+		t.Error("Reset let a small stream's arrays go; they are kept for reuse")
+	}
+}
