@@ -879,8 +879,8 @@ type familyMeta struct {
 	// refuses, counting it) its pending unlabelled series.
 	prepare func()
 
-	maxSeries atomic.Int64             // 0: the registry's default; < 0: none
-	reg       atomic.Pointer[Registry] // the first registry it joined
+	maxSeries atomic.Int64                 // 0: the registry's default; < 0: none
+	regLimit  atomic.Pointer[atomic.Int64] // the default limit of the first registry it joined
 }
 
 // OverflowLabel is the label that marks a metric's overflow series: the
@@ -896,8 +896,8 @@ func (m *familyMeta) seriesLimit() int {
 	case n < 0:
 		return 0
 	}
-	if r := m.reg.Load(); r != nil {
-		return int(r.maxSeries.Load())
+	if l := m.regLimit.Load(); l != nil {
+		return int(l.Load())
 	}
 	return 0
 }

@@ -1,9 +1,11 @@
 package prom
 
 import (
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"weak"
 )
 
 func TestMaxSeries(t *testing.T) {
@@ -140,5 +142,31 @@ func TestMaxSeriesConcurrent(t *testing.T) {
 	}
 	if n != 51 || total != 4000 {
 		t.Fatalf("%d series holding %v; want 50 + the overflow series holding all 4000", n, total)
+	}
+}
+
+// TestFirstRegistryNotKeptAlive checks that a metric that moved from its
+// first registry to another keeps following the first one's default limit
+// without keeping that registry, and all it holds, alive.
+func TestFirstRegistryNotKeptAlive(t *testing.T) {
+	first := NewRegistry()
+	first.SetMaxSeries(2)
+	c := Must(NewCounter("moved_total", "h", WithRegistry(first), WithLabelNames("k")))
+	gone := weak.Make(first)
+	first.Unregister(c)
+	second := NewRegistry()
+	second.MustRegister(c)
+	first = nil
+	for range 3 {
+		runtime.GC()
+	}
+	if gone.Value() != nil {
+		t.Error("the metric keeps its first registry alive after it moved to another")
+	}
+	for _, v := range []string{"a", "b", "c"} {
+		c.WithValues(v).Inc()
+	}
+	if n := strings.Count(text(t, second), "moved_total{"); n != 3 {
+		t.Errorf("%d series; want 2 and the overflow series, by the first registry's limit", n)
 	}
 }

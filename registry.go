@@ -41,8 +41,9 @@ type Registry struct {
 	// it without the lock.
 	snap atomic.Pointer[snapshot]
 	// maxSeries is the default series limit of the metrics registered
-	// here; 0 means none.
-	maxSeries atomic.Int64
+	// here first; 0 means none. Those metrics hold this, not the registry,
+	// so that a metric moved on does not keep the registry alive.
+	maxSeries *atomic.Int64
 }
 
 // SetMaxSeries sets the default series limit of the metrics whose first
@@ -118,7 +119,7 @@ const expiredMetric = "prom_expired_series_total"
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	r := &Registry{byName: map[string]Collector{}}
+	r := &Registry{byName: map[string]Collector{}, maxSeries: new(atomic.Int64)}
 	r.snap.Store(&snapshot{})
 	return r
 }
@@ -205,7 +206,7 @@ func (r *Registry) Register(c Collector) error {
 	e := entry{name: primaryName(c), c: c, failures: new(atomic.Uint64)}
 	e.fb, _ = c.(familyBase)
 	if e.fb != nil {
-		e.fb.meta().reg.CompareAndSwap(nil, r)
+		e.fb.meta().regLimit.CompareAndSwap(nil, r.maxSeries)
 	}
 	entries := slices.Clone(old)
 	i, _ := slices.BinarySearchFunc(entries, e.name, func(x entry, n string) int { return strings.Compare(x.name, n) })
