@@ -417,6 +417,9 @@ func (f *family[T, PT]) releaseNames(p PT) {
 	if ns := f.nameSets[key]; ns != nil {
 		if ns.live--; ns.live <= 0 {
 			delete(f.nameSets, key)
+			if len(f.nameSets) == 0 {
+				f.nameSets = nil // a map keeps its largest size: let it go
+			}
 		}
 	}
 }

@@ -49,6 +49,12 @@ func TestNameSetsFollowSeries(t *testing.T) {
 				if n := nameSetCount(c); n != 0 {
 					t.Fatalf("round %d: %d name sets are kept after every series went", round, n)
 				}
+				c.f.mu.Lock()
+				kept := c.f.nameSets != nil
+				c.f.mu.Unlock()
+				if kept {
+					t.Fatalf("round %d: the empty map of name sets is kept, at its largest size", round)
+				}
 			}
 			// The family works as before once its name sets are forgotten.
 			c.With(Labels{"k": "x"}).Inc()

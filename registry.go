@@ -267,6 +267,9 @@ func (r *Registry) Unregister(c Collector) bool {
 			delete(r.byName, n)
 		}
 	}
+	if len(r.byName) == 0 {
+		r.byName = map[string]Collector{} // a map keeps its largest size: let it go
+	}
 	entries := slices.Delete(slices.Clone(old), i, i+1)
 	r.snap.Store(&snapshot{entries: entries})
 	return true
@@ -285,7 +288,7 @@ func (r *Registry) Get(name string) (Collector, bool) {
 func (r *Registry) Clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	clear(r.byName)
+	r.byName = map[string]Collector{} // a map keeps its largest size: let it go
 	r.snap.Store(&snapshot{})
 }
 

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -970,4 +972,54 @@ func TestRegisterNil(t *testing.T) {
 			t.Errorf("Unregister(%T) = true", tc.c)
 		}
 	}
+}
+
+// TestRegistryEmptiedLetsGo checks that a registry emptied by Clear or
+// Unregister does not keep the memory of the most it held (a Go map never
+// shrinks).
+func TestRegistryEmptiedLetsGo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("registers 3,000 metrics")
+	}
+	const n = 3000
+	gauges := make([]*Gauge, n)
+	for i := range gauges {
+		gauges[i] = Must(NewGauge(fmt.Sprintf("g%d", i), "h", WithRegistry(nil)))
+	}
+	for _, empty := range []struct {
+		name  string
+		empty func(*Registry)
+	}{
+		{"Clear", (*Registry).Clear},
+		{"Unregister", func(r *Registry) {
+			for _, g := range gauges {
+				r.Unregister(g)
+			}
+		}},
+	} {
+		t.Run(empty.name, func(t *testing.T) {
+			reg := NewRegistry()
+			base := liveHeap()
+			for _, g := range gauges {
+				reg.MustRegister(g)
+			}
+			full := liveHeap()
+			empty.empty(reg)
+			after := liveHeap()
+			runtime.KeepAlive(reg)
+			// The names map of 3,000 entries takes about 200 KiB.
+			if grown, kept := int64(full-base), int64(after-base); kept > grown/4 {
+				t.Errorf("the emptied registry keeps %d KiB of the %d KiB its %d metrics took", kept>>10, grown>>10, n)
+			}
+		})
+	}
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
