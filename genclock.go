@@ -20,15 +20,21 @@ import (
 // so that every batch is older than the stop, and the next observer, seeing
 // a new generation, starts it again (touch). No goroutine is left behind
 // between ticks: the timer is a time.AfterFunc.
+//
+// Each use names the period its user needs (a summary: an eighth of its
+// age bucket), and the clock runs at the shortest period named since its
+// previous tick: a summary with short age buckets makes it tick often only
+// while that summary observes, not for good.
 type genClock struct {
 	gen atomic.Uint32
 	_   [60]byte // gen is read on every observation: keep it off the written words' line
 
-	used    atomic.Bool // touched since the previous tick
-	running atomic.Bool // the timer is set; changed under mu
-	mu      sync.Mutex
-	period  time.Duration // mu
-	timer   *time.Timer   // mu
+	used     atomic.Bool  // touched since the previous tick
+	running  atomic.Bool  // the timer is set; changed under mu
+	shortest atomic.Int64 // the shortest period a touch named since the previous tick; 0: none
+	period   atomic.Int64 // the timer's period; changed under mu
+	mu       sync.Mutex
+	timer    *time.Timer // mu
 }
 
 // summaryClock is the clock of every summary's batches.
@@ -40,59 +46,69 @@ const (
 	maxClockPeriod = time.Second
 )
 
-// need asks for a period of at most d, within [minClockPeriod,
-// maxClockPeriod]. The clock keeps the shortest period any caller asked for.
-// A running clock whose period shortens ticks next within the new period,
-// not at the end of the longer one it was set for.
-func (c *genClock) need(d time.Duration) {
+// touch says the clock is in use by a caller that needs it to tick at
+// least every d (taken within [minClockPeriod, maxClockPeriod]), and starts
+// its timer if it is stopped, or makes it tick within d if it runs at a
+// longer period. Callers load gen before they touch: a generation loaded
+// before a stop is stale by the stop's own advance, and one loaded after it
+// is followed by this touch, which sees the timer stopped and starts it.
+func (c *genClock) touch(d time.Duration) {
 	d = min(max(d, minClockPeriod), maxClockPeriod)
-	c.mu.Lock()
-	if c.period == 0 || d < c.period {
-		c.period = d
-		if c.running.Load() {
-			// If the timer has fired and its tick waits for mu, that
-			// tick sets it again (a timer has one firing pending at
-			// most) or stops the clock, and the firing set here then
-			// advances the generation once more, harmlessly.
-			c.timer.Reset(d)
-		}
-	}
-	c.mu.Unlock()
-}
-
-// touch says the clock is in use, and starts its timer if it is stopped.
-// Callers load gen before they touch: a generation loaded before a stop is
-// stale by the stop's own advance, and one loaded after it is followed by
-// this touch, which sees the timer stopped and starts it.
-func (c *genClock) touch() {
 	if !c.used.Load() {
 		c.used.Store(true)
 	}
-	if c.running.Load() {
+	for {
+		s := c.shortest.Load()
+		if s != 0 && s <= int64(d) || c.shortest.CompareAndSwap(s, int64(d)) {
+			break
+		}
+	}
+	// Read after shortest is written: a tick that has taken shortest
+	// without this touch's d has stored its period by now (see tick).
+	if c.running.Load() && c.period.Load() <= int64(d) {
 		return
 	}
 	c.mu.Lock()
-	if !c.running.Load() {
-		if c.period == 0 {
-			c.period = maxClockPeriod
-		}
+	switch {
+	case !c.running.Load():
+		c.period.Store(int64(d))
 		c.running.Store(true)
 		if c.timer == nil {
-			c.timer = time.AfterFunc(c.period, c.tick)
+			c.timer = time.AfterFunc(d, c.tick)
 		} else {
-			c.timer.Reset(c.period)
+			c.timer.Reset(d)
 		}
+	case int64(d) < c.period.Load():
+		// If the timer has fired and its tick waits for mu, that tick
+		// sets it again (a timer has one firing pending at most) or stops
+		// the clock, and the firing set here then advances the
+		// generation once more, harmlessly.
+		c.period.Store(int64(d))
+		c.timer.Reset(d)
 	}
 	c.mu.Unlock()
 }
 
-// tick advances the generation, and sets the timer again if the clock was
-// used since the previous tick, or else stops it.
+// tick advances the generation and, if the clock was used since the
+// previous tick, sets the timer again at the shortest period named since
+// then, or else stops it.
 func (c *genClock) tick() {
 	c.mu.Lock()
 	if c.used.Swap(false) {
 		c.gen.Add(1)
-		c.timer.Reset(c.period)
+		p := c.shortest.Swap(0)
+		if p == 0 {
+			p = int64(maxClockPeriod)
+		}
+		c.period.Store(p)
+		// A touch that wrote shortest after the swap may have read the
+		// period before the store: take its d here, or it reads the
+		// stored period after this load and shortens it itself.
+		if s := c.shortest.Load(); s != 0 && s < p {
+			p = s
+			c.period.Store(p)
+		}
+		c.timer.Reset(time.Duration(p))
 		c.mu.Unlock()
 		return
 	}

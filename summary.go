@@ -317,10 +317,6 @@ func NewSummary(name, help string, opts ...Option) (*Summary, error) {
 			ss.spill.buckets = make([]ageBucket, s.cfg.ageBuckets)
 		}
 	})
-	if sharded && s.cfg.hasObjectives() {
-		// Batches span about a period: an eighth of an age bucket.
-		summaryClock.need(step / 8)
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -421,7 +417,8 @@ func (s *SummarySeries) observeSlow(v float64, p int) bool {
 		part.mu.Unlock()
 	}
 	if s.cfg.hasObjectives() {
-		summaryClock.touch()
+		// Batches span about a period: an eighth of an age bucket.
+		summaryClock.touch(s.step / 8)
 	}
 	return false
 }

@@ -665,14 +665,13 @@ func TestSummaryWindowUnread(t *testing.T) {
 	}
 }
 
-// TestGenClockNeedShortens checks that a running clock asked for a
-// shorter period ticks within it: a summary with a short window, made while
-// the clock ran at a long summary's period, would otherwise file its
+// TestGenClockShortens checks that a running clock touched with a
+// shorter period ticks within it: a summary with a short window, observing
+// while the clock ran at a long summary's period, would otherwise file its
 // observations for up to the long period under the batch they started.
-func TestGenClockNeedShortens(t *testing.T) {
+func TestGenClockShortens(t *testing.T) {
 	var c genClock
-	c.need(maxClockPeriod)
-	c.touch()
+	c.touch(maxClockPeriod)
 	defer func() {
 		c.mu.Lock()
 		c.timer.Stop()
@@ -680,12 +679,41 @@ func TestGenClockNeedShortens(t *testing.T) {
 	}()
 	g := c.gen.Load()
 	start := time.Now()
-	c.need(minClockPeriod)
+	c.touch(minClockPeriod)
 	for c.gen.Load() == g {
 		if time.Since(start) > maxClockPeriod/2 {
-			t.Fatalf("the clock asked for %v ticked not within %v of it", minClockPeriod, maxClockPeriod/2)
+			t.Fatalf("the clock touched with %v ticked not within %v of it", minClockPeriod, maxClockPeriod/2)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestGenClockLengthens checks that the clock goes back to a longer
+// period once nothing touches it with the short one: a summary with short
+// age buckets that no longer observes leaves no fast timer behind.
+func TestGenClockLengthens(t *testing.T) {
+	var c genClock
+	defer func() {
+		c.mu.Lock()
+		c.timer.Stop()
+		c.mu.Unlock()
+	}()
+	c.touch(minClockPeriod)
+	if p := time.Duration(c.period.Load()); p != minClockPeriod {
+		t.Fatalf("period %v after a touch with %v", p, minClockPeriod)
+	}
+	// Touched with the longest period only from now on (a long summary
+	// observing), it runs at that once a tick has passed.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Duration(c.period.Load()) != maxClockPeriod {
+		if time.Now().After(deadline) {
+			t.Fatalf("period %v 5s after the last touch with %v; want %v", time.Duration(c.period.Load()), minClockPeriod, maxClockPeriod)
+		}
+		c.touch(maxClockPeriod)
+		time.Sleep(time.Millisecond)
+	}
+	if !c.running.Load() {
+		t.Fatal("the clock stopped while touched")
 	}
 }
 
@@ -701,9 +729,10 @@ func TestSummaryShortWindowBesideLong(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	c := &summaryClock
 	c.mu.Lock()
-	c.period = maxClockPeriod
+	c.period.Store(int64(maxClockPeriod))
+	c.shortest.Store(0)
 	if c.running.Load() {
-		c.timer.Reset(c.period)
+		c.timer.Reset(maxClockPeriod)
 	}
 	c.mu.Unlock()
 	long := Must(NewSummary("long", "h", WithRegistry(nil), WithMaxAge(time.Hour, 5)))
@@ -805,9 +834,9 @@ func TestSummaryReadAcrossEpochs(t *testing.T) {
 // stops), stays still while stopped, and starts again on the next touch.
 func TestGenClock(t *testing.T) {
 	var c genClock
-	c.need(time.Millisecond) // raised to minClockPeriod
-	if c.period != minClockPeriod {
-		t.Fatalf("period %v; want %v", c.period, minClockPeriod)
+	c.touch(time.Millisecond) // raised to minClockPeriod
+	if p := time.Duration(c.period.Load()); p != minClockPeriod {
+		t.Fatalf("period %v; want %v", p, minClockPeriod)
 	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
@@ -819,14 +848,14 @@ func TestGenClock(t *testing.T) {
 	}
 	for round := range 2 {
 		g := c.gen.Load()
-		c.touch()
+		c.touch(minClockPeriod)
 		if !c.running.Load() {
 			t.Fatalf("round %d: touch left the clock stopped", round)
 		}
 		// Touched all along, it keeps ticking.
 		for range 3 {
 			before := c.gen.Load()
-			waitFor("a tick", func() bool { c.touch(); return c.gen.Load() != before })
+			waitFor("a tick", func() bool { c.touch(minClockPeriod); return c.gen.Load() != before })
 		}
 		waitFor("the clock to stop", func() bool { return !c.running.Load() })
 		stopped := c.gen.Load()
