@@ -277,3 +277,29 @@ func TestIdleExpiryRealClock(t *testing.T) {
 	}
 	wantSamples(t, reg, `prom_expired_series_total{metric="workers"} 1`, `workers{pool="busy"} 2`)
 }
+
+// TestIdleExpiryAcrossTickWrap checks expiry where the 32-bit tick count
+// wraps around (after six days with an expiry of 1ms): a series looked up
+// all along stays, and one idle past the expiry goes.
+func TestIdleExpiryAcrossTickWrap(t *testing.T) {
+	reg := NewRegistry()
+	clk := newFakeClock()
+	c := Must(NewCounter("jobs_total", "Jobs.", WithRegistry(reg), WithLabelNames("client"), WithIdleExpiry(8*time.Millisecond)))
+	c.f.mu.Lock()
+	c.f.now = clk.now
+	c.f.tick0 = clk.now().Add(-(1<<32 - 4) * c.f.tickLen) // 4 ticks before the wrap
+	c.f.mu.Unlock()
+	for range 20 {
+		c.WithValues("busy").Inc()
+		c.WithValues("idle").Inc()
+		text(t, reg)
+		clk.advance(c.f.tickLen)
+	}
+	for range 20 {
+		c.WithValues("busy").Inc()
+		text(t, reg)
+		clk.advance(c.f.tickLen)
+	}
+	wantSamples(t, reg, `jobs_total{client="busy"} 40`,
+		`prom_expired_series_total{metric="jobs_total"} 1`)
+}

@@ -273,6 +273,13 @@ func (f *family[T, PT]) hit(k *labelKey, p PT) (PT, error) {
 // tick returns the current expiry tick.
 func (f *family[T, PT]) tick() uint32 { return uint32(f.now().Sub(f.tick0) / f.tickLen) }
 
+// ticksSince returns how many ticks tick now is after tick mark, negative
+// if mark is later. Ticks wrap around (after 2^32 of them: six days with
+// an expiry of 1ms), so the difference is taken modulo 2^32: it is right
+// while the two are less than 2^31 ticks apart, and a scrape or a new
+// series sweeps every series marked longer ago than an expiry.
+func ticksSince(now, mark uint32) int32 { return int32(now - mark) }
+
 // mark records a lookup of p, found by k, at tick t. It takes the lock, once
 // per series and tick, so that it cannot race with a sweep removing p; if a
 // sweep has just removed p, k gets a new series. A p idle past the expiry
@@ -281,13 +288,13 @@ func (f *family[T, PT]) tick() uint32 { return uint32(f.now().Sub(f.tick0) / f.t
 func (f *family[T, PT]) mark(k *labelKey, p PT, t uint32) (PT, error) {
 	f.mu.Lock()
 	seen := &p.header().seen // stored under the lock only
-	if int64(t)-int64(seen.Load()) > ticksPerExpiry {
+	if ticksSince(t, seen.Load()) > ticksPerExpiry {
 		f.sweep()
 	}
 	if f.lookup(k) == p {
 		// Another lookup may have marked p with a later tick since t
 		// was read: t must not set the mark back.
-		if t > seen.Load() {
+		if ticksSince(t, seen.Load()) > 0 {
 			seen.Store(t)
 		}
 		f.mu.Unlock()
@@ -588,7 +595,7 @@ func (f *family[T, PT]) sweep() {
 	keep := make([]PT, 0, len(f.order))
 	for _, p := range f.order {
 		h := p.header()
-		if p != f.overflow && len(h.labels.Names()) > nc && int64(now)-int64(h.seen.Load()) > ticksPerExpiry {
+		if p != f.overflow && len(h.labels.Names()) > nc && ticksSince(now, h.seen.Load()) > ticksPerExpiry {
 			f.releaseNames(p)
 			continue
 		}
