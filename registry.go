@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,8 +38,14 @@ type Collector interface {
 type Registry struct {
 	mu     sync.RWMutex
 	byName map[string]Collector // every described name
-	// snap is replaced, never modified, on every change, so scrapes read
-	// it without the lock.
+	// members holds every registered collector's entry, by the metric a
+	// typed metric wraps or else the collector itself; a collector whose
+	// value cannot be a map key (see collectorKey) by its entry alone.
+	members map[any]*entry
+	seq     uint64 // the number of registrations so far; mu
+	// snap is what scrapes read without the lock: replaced, never
+	// modified. A change sets it to nil, and the next reader builds it
+	// (current), so that registering n collectors costs O(n), not O(n²).
 	snap atomic.Pointer[snapshot]
 	// maxSeries is the default series limit of the metrics registered
 	// here first; 0 means none. Those metrics hold this, not the registry,
@@ -80,9 +87,11 @@ func (s *snapshot) metricNames() map[string]*entry {
 }
 
 type entry struct {
-	name string
-	c    Collector
-	fb   familyBase // nil for custom collectors
+	name  string
+	c     Collector
+	names []string   // the names c described when it was registered
+	seq   uint64     // its registration's number: later ones first among equal names
+	fb    familyBase // nil for custom collectors
 	// failures counts the scrapes in which c failed while registered
 	// here (see failuresMetric): it leaves the registry with c.
 	failures *atomic.Uint64
@@ -119,9 +128,49 @@ const expiredMetric = "prom_expired_series_total"
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	r := &Registry{byName: map[string]Collector{}, maxSeries: new(atomic.Int64)}
+	r := &Registry{byName: map[string]Collector{}, members: map[any]*entry{}, maxSeries: new(atomic.Int64)}
 	r.snap.Store(&snapshot{})
 	return r
+}
+
+// current returns the registry's snapshot, building it if a change has
+// made it stale.
+func (r *Registry) current() *snapshot {
+	if s := r.snap.Load(); s != nil {
+		return s
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.snap.Load(); s != nil {
+		return s
+	}
+	entries := make([]entry, 0, len(r.members))
+	for _, e := range r.members {
+		entries = append(entries, *e)
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.seq, a.seq)
+	})
+	s := &snapshot{entries: entries}
+	r.snap.Store(s)
+	return s
+}
+
+// collectorKey returns the key of c's entry in members, by which two
+// collectors are the same: the metric a typed metric wraps (the registry
+// takes the two for one collector), or c itself, if that can be a map key;
+// else e, the entry itself, so that a collector whose value cannot be
+// compared (a struct holding a func or a slice) is never the same as
+// anything: such collectors are registered by pointer.
+func collectorKey(c Collector, e *entry) any {
+	u := untyped(c)
+	if v := reflect.ValueOf(u); v.Comparable() {
+		return u
+	}
+	return e
 }
 
 // AlreadyRegisteredError is returned by [Registry.Register] (and the metric
@@ -182,11 +231,13 @@ func (r *Registry) Register(c Collector) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old := r.snap.Load().entries
-	for _, e := range old {
-		if sameCollector(e.c, c) {
-			return &AlreadyRegisteredError{Name: e.name, ExistingName: e.name, Existing: e.c}
-		}
+	e := &entry{c: c, names: names, failures: new(atomic.Uint64)}
+	if len(names) > 0 {
+		e.name = names[0] // as primaryName(c), without a second Describe
+	}
+	key := collectorKey(c, e)
+	if old := r.members[key]; old != nil {
+		return &AlreadyRegisteredError{Name: old.name, ExistingName: old.name, Existing: old.c}
 	}
 	for _, n := range names {
 		if self := selfMetricTaking(n); self != "" {
@@ -195,7 +246,7 @@ func (r *Registry) Register(c Collector) error {
 		if ex, ok := r.byName[n]; ok {
 			are := &AlreadyRegisteredError{Name: n, ExistingName: primaryName(ex), Existing: ex}
 			if _, metric := c.(familyBase); metric {
-				are.by = primaryName(c) // a custom collector's names are its own, not produced
+				are.by = e.name // a custom collector's names are its own, not produced
 			}
 			return are
 		}
@@ -203,15 +254,14 @@ func (r *Registry) Register(c Collector) error {
 	for _, n := range names {
 		r.byName[n] = c
 	}
-	e := entry{name: primaryName(c), c: c, failures: new(atomic.Uint64)}
 	e.fb, _ = c.(familyBase)
 	if e.fb != nil {
 		e.fb.meta().regLimit.CompareAndSwap(nil, r.maxSeries)
 	}
-	entries := slices.Clone(old)
-	i, _ := slices.BinarySearchFunc(entries, e.name, func(x entry, n string) int { return strings.Compare(x.name, n) })
-	entries = slices.Insert(entries, i, e)
-	r.snap.Store(&snapshot{entries: entries})
+	r.seq++
+	e.seq = r.seq
+	r.members[key] = e
+	r.snap.Store(nil)
 	return nil
 }
 
@@ -241,37 +291,29 @@ func untyped(c Collector) Collector {
 	return c
 }
 
-// sameCollector reports whether a and b are the same collector; a typed
-// metric is the same as the metric it wraps. Values of
-// types that cannot be compared (structs holding funcs or slices) are never
-// the same as anything: register such collectors by pointer.
-func sameCollector(a, b Collector) bool {
-	a, b = untyped(a), untyped(b)
-	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
-	return ta == tb && ta.Comparable() && a == b
-}
-
 // Unregister removes c; it reports whether c was registered. Collectors are
 // compared by identity, so register a custom collector by pointer to be
 // able to unregister it.
 func (r *Registry) Unregister(c Collector) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	old := r.snap.Load().entries
-	i := slices.IndexFunc(old, func(e entry) bool { return sameCollector(e.c, c) })
-	if i < 0 {
+	if c == nil {
 		return false
 	}
-	for n, x := range r.byName {
-		if sameCollector(x, c) {
-			delete(r.byName, n)
-		}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	key := collectorKey(c, nil)
+	e := r.members[key]
+	if e == nil {
+		return false
 	}
-	if len(r.byName) == 0 {
-		r.byName = map[string]Collector{} // a map keeps its largest size: let it go
+	delete(r.members, key)
+	for _, n := range e.names {
+		delete(r.byName, n)
 	}
-	entries := slices.Delete(slices.Clone(old), i, i+1)
-	r.snap.Store(&snapshot{entries: entries})
+	if len(r.members) == 0 {
+		// A map keeps its largest size: let them go.
+		r.byName, r.members = map[string]Collector{}, map[any]*entry{}
+	}
+	r.snap.Store(nil)
 	return true
 }
 
@@ -288,14 +330,15 @@ func (r *Registry) Get(name string) (Collector, bool) {
 func (r *Registry) Clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.byName = map[string]Collector{} // a map keeps its largest size: let it go
+	// A map keeps its largest size: let them go.
+	r.byName, r.members = map[string]Collector{}, map[any]*entry{}
 	r.snap.Store(&snapshot{})
 }
 
 // All iterates over the registered collectors in name order.
 func (r *Registry) All() iter.Seq[Collector] {
 	return func(yield func(Collector) bool) {
-		for _, e := range r.snap.Load().entries {
+		for _, e := range r.current().entries {
 			if !yield(e.c) {
 				return
 			}
@@ -309,7 +352,7 @@ func (r *Registry) All() iter.Seq[Collector] {
 // written.
 func (r *Registry) encode(ctx context.Context, enc expo.Encoder, only map[string]bool) error {
 	defer enc.End() // even when cut short, the output stays well-formed
-	snap := r.snap.Load()
+	snap := r.current()
 	entries := snap.entries
 	var w *MetricWriter
 	var errs []error

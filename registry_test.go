@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net/http"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -444,13 +446,13 @@ func TestClashCheckAllocs(t *testing.T) {
 	w.Gauge("written_s_total", "h", 1, nil)
 	families := w.sorted()
 	var errs []error
-	if kept := withoutClashes(reg.snap.Load(), slices.Clone(families), &errs, func(*entry) {}); len(kept) != len(families) || len(errs) != 0 {
+	if kept := withoutClashes(reg.current(), slices.Clone(families), &errs, func(*entry) {}); len(kept) != len(families) || len(errs) != 0 {
 		t.Fatalf("kept %d of %d, errors %v", len(kept), len(families), errs)
 	}
 	buf := make([]*writtenFamily, len(families))
 	if n := testing.AllocsPerRun(100, func() {
 		copy(buf, families)
-		withoutClashes(reg.snap.Load(), buf, &errs, func(*entry) {})
+		withoutClashes(reg.current(), buf, &errs, func(*entry) {})
 	}); n != 0 {
 		t.Errorf("%v allocations per check; want 0", n)
 	}
@@ -1022,4 +1024,63 @@ func liveHeap() uint64 {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
+}
+
+// TestRegistryOrderAfterChanges checks the registry's order and identity
+// through many changes: All (and so a scrape) lists collectors by primary
+// name, later ones first among equal names (custom collectors that
+// describe none); Unregister finds a collector by identity, a typed metric
+// as the metric it wraps, and never a value that cannot be compared.
+func TestRegistryOrderAfterChanges(t *testing.T) {
+	reg := NewRegistry()
+	nop := func(context.Context, *MetricWriter) error { return nil }
+	gauges := map[string]*Gauge{}
+	for _, i := range rand.Perm(200) {
+		name := fmt.Sprintf("g%03d", i)
+		gauges[name] = Must(NewGauge(name, "h", WithRegistry(reg)))
+		gauges[name].Set(float64(i))
+	}
+	first := &collectorFunc{fn: nop}
+	second := &collectorFunc{fn: nop}
+	reg.MustRegister(first, second)
+	value := collectorFunc{names: []string{"by_value"}, fn: nop} // not comparable
+	reg.MustRegister(value)
+	typed := Must(NewCounterOf[struct {
+		Method string `label:"method"`
+	}]("typed_total", "h", WithRegistry(reg)))
+
+	for name, g := range gauges {
+		if name[len(name)-1]%2 == 1 && !reg.Unregister(g) {
+			t.Fatalf("Unregister %s: not found", name)
+		}
+	}
+	if reg.Unregister(value) {
+		t.Error("Unregister found a collector that cannot be compared")
+	}
+	if !reg.Unregister(typed.Counter) || reg.Unregister(typed) {
+		t.Error("a typed metric is not unregistered as the metric it wraps")
+	}
+	var got []Collector
+	for c := range reg.All() {
+		got = append(got, c)
+	}
+	want := []Collector{second, first, value}
+	for i := 0; i < 200; i += 2 {
+		want = append(want, gauges[fmt.Sprintf("g%03d", i)])
+	}
+	if len(got) != len(want) {
+		t.Fatalf("All lists %d collectors; want %d", len(got), len(want))
+	}
+	for i := range want {
+		same := slices.Equal(got[i].Describe(), want[i].Describe())
+		if reflect.ValueOf(want[i]).Comparable() {
+			same = got[i] == want[i]
+		}
+		if !same {
+			t.Fatalf("All[%d] = %v; want %v", i, got[i].Describe(), want[i].Describe())
+		}
+	}
+	if out := text(t, reg); strings.Contains(out, "g001") || !strings.Contains(out, "\ng198 198\n") {
+		t.Errorf("exposition after the changes:\n%s", out)
+	}
 }

@@ -118,7 +118,7 @@ func newTyped[L comparable, M any, X Collector](name, help, reserved string, opt
 }
 
 // untyped returns the metric a typed metric wraps: the registry takes
-// the two for one collector (see sameCollector).
+// the two for one collector (see collectorKey).
 func (c *CounterOf[L]) untyped() Collector   { return c.Counter }
 func (g *GaugeOf[L]) untyped() Collector     { return g.Gauge }
 func (h *HistogramOf[L]) untyped() Collector { return h.Histogram }
