@@ -180,7 +180,7 @@ func TestCounterBadLabels(t *testing.T) {
 		{"too few values", func() (*CounterSeries, error) { return declared.BindValues("x") }, []string{`"d_total"`, "got 1 value"}},
 		{"too many values", func() (*CounterSeries, error) { return declared.BindValues("x", "y", "z") }, []string{"got 3 values"}},
 		{"unknown name", func() (*CounterSeries, error) { return declared.Bind(Labels{"a": "1", "c": "2"}) }, []string{`no label "c"`}},
-		{"missing name", func() (*CounterSeries, error) { return declared.Bind(Labels{"a": "1"}) }, []string{"got 1 label"}},
+		{"missing name", func() (*CounterSeries, error) { return declared.Bind(Labels{"a": "1"}) }, []string{"got 1 label", `without "b"`}},
 		{"unlabelled on declared", func() (*CounterSeries, error) { return declared.Bind(nil) }, []string{"got 0 labels"}},
 		{"values on undeclared", func() (*CounterSeries, error) { return free.BindValues("x") }, []string{"no label names"}},
 		{"invalid name", func() (*CounterSeries, error) { return free.Bind(Labels{"1x": "v"}) }, []string{`"1x"`, "must match"}},

@@ -179,7 +179,7 @@ func ExampleAlreadyRegisteredError() {
 	if errors.As(err, &are) {
 		fmt.Println(err, are.Existing == first)
 	}
-	// Output: prom: metric name "hits_total" is already registered true
+	// Output: prom: metric name "hits_total" is already registered, by a counter true
 }
 
 func ExampleHandler() {

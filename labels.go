@@ -364,6 +364,15 @@ func (s *labelSchema) mapError(m Labels) error {
 			return fmt.Errorf("prom: %w: metric %q has no label %q (its labels are %v)", ErrInvalidLabels, s.metric, name, s.declared)
 		}
 	}
+	var missing []string
+	for _, name := range s.declared {
+		if _, ok := m[name]; !ok {
+			missing = append(missing, strconv.Quote(name))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("prom: %w: metric %q has labels %v, got %s, without %s", ErrInvalidLabels, s.metric, s.declared, plural(len(m), "label"), strings.Join(missing, ", "))
+	}
 	return fmt.Errorf("prom: %w: metric %q has labels %v, got %s", ErrInvalidLabels, s.metric, s.declared, plural(len(m), "label"))
 }
 

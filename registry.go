@@ -184,6 +184,8 @@ type AlreadyRegisteredError struct {
 	// by is the primary name of the collector being registered, when Name
 	// is another of its names (a histogram h's h_bucket, say).
 	by string
+	// same tells that Existing is the collector being registered.
+	same bool
 }
 
 // Error says which name is taken, and by what.
@@ -191,12 +193,23 @@ func (e *AlreadyRegisteredError) Error() string {
 	switch {
 	case e.Existing == nil:
 		return fmt.Sprintf("prom: metric name %q is reserved by the registry", e.Name)
+	case e.same:
+		return fmt.Sprintf("prom: %s %q is already registered in this registry", kindOf(e.Existing), e.Name)
 	case e.by != "" && e.by != e.Name:
-		return fmt.Sprintf("prom: metric %q produces the name %q, which metric %q, already registered, has", e.by, e.Name, e.ExistingName)
+		return fmt.Sprintf("prom: metric %q produces the name %q, which %s %q, already registered, has", e.by, e.Name, kindOf(e.Existing), e.ExistingName)
 	case e.Name == e.ExistingName:
-		return fmt.Sprintf("prom: metric name %q is already registered", e.Name)
+		return fmt.Sprintf("prom: metric name %q is already registered, by a %s", e.Name, kindOf(e.Existing))
 	}
-	return fmt.Sprintf("prom: metric name %q conflicts with %q, already registered", e.Name, e.ExistingName)
+	return fmt.Sprintf("prom: metric name %q conflicts with %s %q, already registered", e.Name, kindOf(e.Existing), e.ExistingName)
+}
+
+// kindOf names what c is, for messages: its metric type ("counter"), or
+// "collector" and its Go type for a custom collector.
+func kindOf(c Collector) string {
+	if fb, ok := untyped(c).(familyBase); ok {
+		return fb.meta().typ.String()
+	}
+	return fmt.Sprintf("collector (%T)", c)
 }
 
 // register puts a new metric into its registry, per the options.
@@ -237,7 +250,7 @@ func (r *Registry) Register(c Collector) error {
 	}
 	key := collectorKey(c, e)
 	if old := r.members[key]; old != nil {
-		return &AlreadyRegisteredError{Name: old.name, ExistingName: old.name, Existing: old.c}
+		return &AlreadyRegisteredError{Name: old.name, ExistingName: old.name, Existing: old.c, same: true}
 	}
 	for _, n := range names {
 		if self := selfMetricTaking(n); self != "" {

@@ -26,16 +26,16 @@ func TestRegistryRegister(t *testing.T) {
 	if !errors.As(err, &are) || are.Existing != c || are.Name != "a_total" {
 		t.Fatalf("duplicate: err = %v; want *AlreadyRegisteredError with the existing counter", err)
 	}
-	if !strings.Contains(err.Error(), `"a_total" is already registered`) {
+	if !strings.Contains(err.Error(), `"a_total" is already registered, by a counter`) {
 		t.Errorf("message %q", err)
 	}
-	if err := reg.Register(c); !errors.As(err, &are) {
+	if err := reg.Register(c); !errors.As(err, &are) || err.Error() != `prom: counter "a_total" is already registered in this registry` {
 		t.Fatalf("registering the same collector twice: %v", err)
 	}
 	// A histogram reserves its _bucket, _count and _sum names.
 	Must(NewHistogram("lat", "h", WithRegistry(reg)))
 	_, err = NewGauge("lat_count", "h", WithRegistry(reg))
-	if !errors.As(err, &are) || are.ExistingName != "lat" || !strings.Contains(err.Error(), `"lat_count" conflicts with "lat"`) {
+	if !errors.As(err, &are) || are.ExistingName != "lat" || !strings.Contains(err.Error(), `"lat_count" conflicts with histogram "lat"`) {
 		t.Fatalf("conflict: %v", err)
 	}
 	_, err = NewSummary("b_sum", "h", WithRegistry(nil))
@@ -52,7 +52,7 @@ func TestRegistryRegister(t *testing.T) {
 	gauge := Must(NewGauge("hx_bucket", "h", WithRegistry(reg2)))
 	_, err = NewHistogram("hx", "h", WithRegistry(reg2))
 	if !errors.As(err, &are) || are.Existing != gauge || are.Name != "hx_bucket" ||
-		err.Error() != `prom: metric "hx" produces the name "hx_bucket", which metric "hx_bucket", already registered, has` {
+		err.Error() != `prom: metric "hx" produces the name "hx_bucket", which gauge "hx_bucket", already registered, has` {
 		t.Fatalf("histogram over its _bucket name: %v", err)
 	}
 	Must(NewGauge("gt_total", "h", WithRegistry(reg2)))
@@ -62,8 +62,12 @@ func TestRegistryRegister(t *testing.T) {
 	// A custom collector describes its names itself: a taken one is not
 	// "produced" by its first.
 	multi := &collectorFunc{names: []string{"m_first", "gt_total"}, fn: func(context.Context, *MetricWriter) error { return nil }}
-	if err := reg2.Register(multi); err == nil || err.Error() != `prom: metric name "gt_total" is already registered` {
+	if err := reg2.Register(multi); err == nil || err.Error() != `prom: metric name "gt_total" is already registered, by a gauge` {
 		t.Fatalf("a custom collector's second name, taken: %v", err)
+	}
+	reg2.MustRegister(&collectorFunc{names: []string{"c_only"}})
+	if _, err := NewGauge("c_only", "h", WithRegistry(reg2)); err == nil || err.Error() != `prom: metric name "c_only" is already registered, by a collector (*prom.collectorFunc)` {
+		t.Fatalf("a name a custom collector took: %v", err)
 	}
 	if _, err := NewCounter(selfMetric, "h", WithRegistry(reg)); !errors.As(err, &are) || are.Existing != nil {
 		t.Fatalf("reserved name: %v", err)
