@@ -37,7 +37,7 @@ type Collector interface {
 // call [NewRegistry]. A Registry is safe for concurrent use.
 type Registry struct {
 	mu     sync.RWMutex
-	byName map[string]Collector // every described name
+	byName map[string]*entry // the entry of every described name
 	// members holds every registered collector's entry, by the metric a
 	// typed metric wraps or else the collector itself; a collector whose
 	// value cannot be a map key (see collectorKey) by its entry alone.
@@ -128,7 +128,7 @@ const expiredMetric = "prom_expired_series_total"
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	r := &Registry{byName: map[string]Collector{}, members: map[any]*entry{}, maxSeries: new(atomic.Int64)}
+	r := &Registry{byName: map[string]*entry{}, members: map[any]*entry{}, maxSeries: new(atomic.Int64)}
 	r.snap.Store(&snapshot{})
 	return r
 }
@@ -244,7 +244,8 @@ func (r *Registry) Register(c Collector) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	e := &entry{c: c, names: names, failures: new(atomic.Uint64)}
+	// The names are copied: a collector may change the slice it returned.
+	e := &entry{c: c, names: slices.Clone(names), failures: new(atomic.Uint64)}
 	if len(names) > 0 {
 		e.name = names[0] // as primaryName(c), without a second Describe
 	}
@@ -256,16 +257,17 @@ func (r *Registry) Register(c Collector) error {
 		if self := selfMetricTaking(n); self != "" {
 			return &AlreadyRegisteredError{Name: n, ExistingName: self}
 		}
-		if ex, ok := r.byName[n]; ok {
-			are := &AlreadyRegisteredError{Name: n, ExistingName: primaryName(ex), Existing: ex}
+		if ex := r.byName[n]; ex != nil {
+			// ex.name, not primaryName: no collector code runs under mu.
+			are := &AlreadyRegisteredError{Name: n, ExistingName: ex.name, Existing: ex.c}
 			if _, metric := c.(familyBase); metric {
 				are.by = e.name // a custom collector's names are its own, not produced
 			}
 			return are
 		}
 	}
-	for _, n := range names {
-		r.byName[n] = c
+	for _, n := range e.names {
+		r.byName[n] = e
 	}
 	e.fb, _ = c.(familyBase)
 	if e.fb != nil {
@@ -298,8 +300,17 @@ func primaryName(c Collector) string {
 // untyped returns the metric that c wraps when c is a typed metric
 // ([CounterOf] and the others), or else c.
 func untyped(c Collector) Collector {
-	if t, ok := c.(interface{ untyped() Collector }); ok && !reflect.ValueOf(c).IsNil() {
-		return t.untyped()
+	t, ok := c.(interface{ untyped() Collector })
+	if !ok {
+		return c
+	}
+	if v := reflect.ValueOf(c); v.Kind() == reflect.Pointer && v.IsNil() {
+		return c
+	}
+	// c may be a struct that embeds a typed metric, whose method is
+	// promoted to it; one that embeds a nil one gives nil.
+	if u := t.untyped(); u != nil {
+		return u
 	}
 	return c
 }
@@ -320,11 +331,13 @@ func (r *Registry) Unregister(c Collector) bool {
 	}
 	delete(r.members, key)
 	for _, n := range e.names {
-		delete(r.byName, n)
+		if r.byName[n] == e {
+			delete(r.byName, n)
+		}
 	}
 	if len(r.members) == 0 {
 		// A map keeps its largest size: let them go.
-		r.byName, r.members = map[string]Collector{}, map[any]*entry{}
+		r.byName, r.members = map[string]*entry{}, map[any]*entry{}
 	}
 	r.snap.Store(nil)
 	return true
@@ -335,8 +348,10 @@ func (r *Registry) Unregister(c Collector) bool {
 func (r *Registry) Get(name string) (Collector, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	c, ok := r.byName[name]
-	return c, ok
+	if e := r.byName[name]; e != nil {
+		return e.c, true
+	}
+	return nil, false
 }
 
 // Clear unregisters everything. Tests use it to start afresh.
@@ -344,7 +359,7 @@ func (r *Registry) Clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// A map keeps its largest size: let them go.
-	r.byName, r.members = map[string]Collector{}, map[any]*entry{}
+	r.byName, r.members = map[string]*entry{}, map[any]*entry{}
 	r.snap.Store(&snapshot{})
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestRegistryRegister(t *testing.T) {
@@ -1086,5 +1087,91 @@ func TestRegistryOrderAfterChanges(t *testing.T) {
 	}
 	if out := text(t, reg); strings.Contains(out, "g001") || !strings.Contains(out, "\ng198 198\n") {
 		t.Errorf("exposition after the changes:\n%s", out)
+	}
+}
+
+// sliceCollector describes the names it holds, which a test may change in
+// place.
+type sliceCollector struct{ names []string }
+
+func (c *sliceCollector) Describe() []string                           { return c.names }
+func (c *sliceCollector) Collect(context.Context, *MetricWriter) error { return nil }
+
+// TestUnregisterDescribeChangedInPlace checks that a collector that
+// changes the slice Describe returned, after it was registered, leaves its
+// own names when unregistered, and no other collector's.
+func TestUnregisterDescribeChangedInPlace(t *testing.T) {
+	reg := NewRegistry()
+	a := &sliceCollector{names: []string{"alpha"}}
+	reg.MustRegister(a)
+	a.names[0] = "beta"
+	b := Must(NewGauge("beta", "h", WithRegistry(reg)))
+	if !reg.Unregister(a) {
+		t.Fatal("Unregister(a) = false")
+	}
+	if c, ok := reg.Get("beta"); !ok || c != Collector(b) {
+		t.Errorf("Get(beta) after Unregister(a) = %v, %v; want the gauge, still registered", c, ok)
+	}
+	if _, ok := reg.Get("alpha"); ok {
+		t.Error("alpha is still taken after Unregister(a)")
+	}
+	if _, err := NewGauge("beta", "h", WithRegistry(reg)); err == nil {
+		t.Error("a second beta was registered")
+	}
+}
+
+// describingCollector reads its registry in Describe.
+type describingCollector struct{ reg *Registry }
+
+func (m *describingCollector) Describe() []string {
+	for range m.reg.All() {
+	}
+	return []string{"meta"}
+}
+func (m *describingCollector) Collect(context.Context, *MetricWriter) error { return nil }
+
+// TestRegisterRunsNoCollectorCodeLocked checks that a clash with a
+// collector whose Describe reads the registry does not deadlock: Register
+// runs no collector code of a registered collector under its lock.
+func TestRegisterRunsNoCollectorCodeLocked(t *testing.T) {
+	reg := NewRegistry()
+	reg.MustRegister(&describingCollector{reg: reg})
+	done := make(chan error, 1)
+	go func() {
+		_, err := NewGauge("meta", "h", WithRegistry(reg))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), `"meta" is already registered`) {
+			t.Fatalf("clash: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Register of a clashing name deadlocked")
+	}
+}
+
+// embedsTyped is a collector value that embeds a typed metric.
+type embedsTyped struct {
+	*CounterOf[struct {
+		M string `label:"m"`
+	}]
+}
+
+// TestRegisterStructEmbeddingTyped checks that a struct value embedding a
+// typed metric registers as that metric (it panicked in reflect).
+func TestRegisterStructEmbeddingTyped(t *testing.T) {
+	typed := Must(NewCounterOf[struct {
+		M string `label:"m"`
+	}]("emb_total", "h", WithRegistry(nil)))
+	reg := NewRegistry()
+	if err := reg.Register(embedsTyped{typed}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register(typed.Counter); err == nil {
+		t.Error("the embedded metric registered a second time")
+	}
+	if !reg.Unregister(typed) {
+		t.Error("Unregister of the typed metric found nothing")
 	}
 }
