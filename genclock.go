@@ -35,6 +35,7 @@ type genClock struct {
 	period   atomic.Int64 // the timer's period; changed under mu
 	mu       sync.Mutex
 	timer    *time.Timer // mu
+	due      time.Time   // when the timer fires next; mu
 }
 
 // summaryClock is the clock of every summary's batches.
@@ -73,17 +74,24 @@ func (c *genClock) touch(d time.Duration) {
 	case !c.running.Load():
 		c.period.Store(int64(d))
 		c.running.Store(true)
+		c.due = time.Now().Add(d)
 		if c.timer == nil {
 			c.timer = time.AfterFunc(d, c.tick)
 		} else {
 			c.timer.Reset(d)
 		}
 	case int64(d) < c.period.Load():
+		c.period.Store(int64(d))
+		// A tick due within d stays where it is: moved to d from now,
+		// it would lengthen the batches that began before it.
+		if time.Until(c.due) <= d {
+			break
+		}
 		// If the timer has fired and its tick waits for mu, that tick
 		// sets it again (a timer has one firing pending at most) or stops
 		// the clock, and the firing set here then advances the
 		// generation once more, harmlessly.
-		c.period.Store(int64(d))
+		c.due = time.Now().Add(d)
 		c.timer.Reset(d)
 	}
 	c.mu.Unlock()
@@ -108,6 +116,7 @@ func (c *genClock) tick() {
 			p = s
 			c.period.Store(p)
 		}
+		c.due = time.Now().Add(time.Duration(p))
 		c.timer.Reset(time.Duration(p))
 		c.mu.Unlock()
 		return

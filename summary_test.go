@@ -672,11 +672,7 @@ func TestSummaryWindowUnread(t *testing.T) {
 func TestGenClockShortens(t *testing.T) {
 	var c genClock
 	c.touch(maxClockPeriod)
-	defer func() {
-		c.mu.Lock()
-		c.timer.Stop()
-		c.mu.Unlock()
-	}()
+	defer stopClock(&c)
 	g := c.gen.Load()
 	start := time.Now()
 	c.touch(minClockPeriod)
@@ -693,11 +689,7 @@ func TestGenClockShortens(t *testing.T) {
 // age buckets that no longer observes leaves no fast timer behind.
 func TestGenClockLengthens(t *testing.T) {
 	var c genClock
-	defer func() {
-		c.mu.Lock()
-		c.timer.Stop()
-		c.mu.Unlock()
-	}()
+	defer stopClock(&c)
 	c.touch(minClockPeriod)
 	if p := time.Duration(c.period.Load()); p != minClockPeriod {
 		t.Fatalf("period %v after a touch with %v", p, minClockPeriod)
@@ -908,4 +900,36 @@ func TestSummaryExpiredStreamsReset(t *testing.T) {
 	if n := held(); n != 0 {
 		t.Errorf("streams that left the window still hold %d observations", n)
 	}
+}
+
+// TestGenClockKeepsSoonerTick checks that a touch with a shorter period
+// leaves a tick that is due sooner than that period where it is: pushed
+// back, it would lengthen the batches begun before it.
+func TestGenClockKeepsSoonerTick(t *testing.T) {
+	var c genClock
+	defer stopClock(&c)
+	c.touch(maxClockPeriod)
+	c.mu.Lock()
+	due, g := c.due, c.gen.Load()
+	c.mu.Unlock()
+	time.Sleep(maxClockPeriod * 6 / 10)
+	c.touch(maxClockPeriod / 2) // the tick is due in about 0.4 of the period
+	c.mu.Lock()
+	moved := !c.due.Equal(due)
+	c.mu.Unlock()
+	if c.gen.Load() != g {
+		t.Skip("the sleep overslept past the tick: the machine is too loaded to tell")
+	}
+	if moved {
+		t.Error("a touch with a longer period than the time left pushed the due tick back")
+	}
+}
+
+// stopClock stops the timer of a test's own clock.
+func stopClock(c *genClock) {
+	c.mu.Lock()
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.mu.Unlock()
 }
