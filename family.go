@@ -386,6 +386,7 @@ func (f *family[T, PT]) overflowSeries() PT {
 // goes, so that label names that vary over time do not hold memory.
 type nameSet struct {
 	all, vars []string
+	key       string // its key in the family's nameSets
 	live      int
 }
 
@@ -394,8 +395,9 @@ type nameSet struct {
 // keeps no caller's string alive and sees none change (a string made with
 // unsafe from a reused []byte, say).
 func (f *family[T, PT]) nameSet(names []string) *nameSet {
-	key := strings.Join(names, "\x00")
-	if ns := f.nameSets[key]; ns != nil {
+	var buf [128]byte
+	key := nameSetKey(buf[:0], names)
+	if ns := f.nameSets[string(key)]; ns != nil { // no allocation: see nameSetKey
 		return ns
 	}
 	nc := len(f.schema.constNames)
@@ -404,12 +406,26 @@ func (f *family[T, PT]) nameSet(names []string) *nameSet {
 	for i, n := range names {
 		all[nc+i] = strings.Clone(n)
 	}
-	ns := &nameSet{all: all, vars: all[nc:]}
+	ns := &nameSet{all: all, vars: all[nc:], key: string(key)}
 	if f.nameSets == nil {
 		f.nameSets = map[string]*nameSet{}
 	}
-	f.nameSets[key] = ns
+	f.nameSets[ns.key] = ns
 	return ns
+}
+
+// nameSetKey appends the key of a set of sorted variable label names to
+// b: the names joined by NUL, which no label name holds. Built in a
+// caller's stack buffer and looked up as m[string(key)], it costs no
+// allocation.
+func nameSetKey(b []byte, names []string) []byte {
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, n...)
+	}
+	return b
 }
 
 // releaseNames tells the name set of p, a series of a family without
@@ -420,10 +436,11 @@ func (f *family[T, PT]) releaseNames(p PT) {
 		return
 	}
 	names := p.header().labels.Names()
-	key := strings.Join(names[min(len(f.schema.constNames), len(names)):], "\x00")
-	if ns := f.nameSets[key]; ns != nil {
+	var buf [128]byte
+	key := nameSetKey(buf[:0], names[min(len(f.schema.constNames), len(names)):])
+	if ns := f.nameSets[string(key)]; ns != nil {
 		if ns.live--; ns.live <= 0 {
-			delete(f.nameSets, key)
+			delete(f.nameSets, ns.key)
 			if len(f.nameSets) == 0 {
 				f.nameSets = nil // a map keeps its largest size: let it go
 			}

@@ -2,6 +2,7 @@ package prom
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +114,33 @@ func nameSetCount(c *Counter) int {
 	c.f.mu.Lock()
 	defer c.f.mu.Unlock()
 	return len(c.f.nameSets)
+}
+
+// TestSweepAllocsPerScrape checks that a scrape removing expired series of
+// a metric without declared names allocates the same however many it
+// removes: releasing their name sets allocates nothing.
+func TestSweepAllocsPerScrape(t *testing.T) {
+	sweepAllocs := func(n int) uint64 {
+		clk := newFakeClock()
+		c := Must(NewCounter("jobs_total", "h", WithRegistry(nil), WithIdleExpiry(time.Minute)))
+		c.f.mu.Lock()
+		c.f.now, c.f.tick0 = clk.now, clk.now()
+		c.f.mu.Unlock()
+		for i := range n {
+			c.With(Labels{fmt.Sprintf("a_%d", i): "v", fmt.Sprintf("b_%d", i): "v"}).Inc()
+		}
+		clk.advance(2 * time.Minute)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c.f.snapshot()
+		runtime.ReadMemStats(&after)
+		if got := len(c.f.snapshot()); got != 0 {
+			t.Fatalf("%d series left after the sweep", got)
+		}
+		return after.Mallocs - before.Mallocs
+	}
+	few, many := sweepAllocs(10), sweepAllocs(1000)
+	if many > few+5 {
+		t.Errorf("a sweep of 1000 expired series allocated %d times, of 10 %d: allocations per series", many, few)
+	}
 }

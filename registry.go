@@ -77,7 +77,7 @@ func (s *snapshot) metricNames() map[string]*entry {
 		s.byName = map[string]*entry{}
 		for i, e := range s.entries {
 			if e.fb != nil {
-				for _, n := range e.c.Describe() {
+				for _, n := range e.names {
 					s.byName[n] = &s.entries[i]
 				}
 			}
@@ -128,9 +128,16 @@ const expiredMetric = "prom_expired_series_total"
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	r := &Registry{byName: map[string]*entry{}, members: map[any]*entry{}, maxSeries: new(atomic.Int64)}
-	r.snap.Store(&snapshot{})
+	r := &Registry{maxSeries: new(atomic.Int64)}
+	r.empty()
 	return r
+}
+
+// empty makes the registry empty, with new maps: a map keeps its largest
+// size, and an emptied registry lets that go. r.mu is held, or r is new.
+func (r *Registry) empty() {
+	r.byName, r.members = map[string]*entry{}, map[any]*entry{}
+	r.snap.Store(&snapshot{})
 }
 
 // current returns the registry's snapshot, building it if a change has
@@ -304,15 +311,12 @@ func untyped(c Collector) Collector {
 	if !ok {
 		return c
 	}
+	// c may be a struct value that embeds a typed metric, whose method is
+	// promoted to it: only a pointer can be nil.
 	if v := reflect.ValueOf(c); v.Kind() == reflect.Pointer && v.IsNil() {
 		return c
 	}
-	// c may be a struct that embeds a typed metric, whose method is
-	// promoted to it; one that embeds a nil one gives nil.
-	if u := t.untyped(); u != nil {
-		return u
-	}
-	return c
+	return t.untyped()
 }
 
 // Unregister removes c; it reports whether c was registered. Collectors are
@@ -336,10 +340,10 @@ func (r *Registry) Unregister(c Collector) bool {
 		}
 	}
 	if len(r.members) == 0 {
-		// A map keeps its largest size: let them go.
-		r.byName, r.members = map[string]*entry{}, map[any]*entry{}
+		r.empty()
+	} else {
+		r.snap.Store(nil)
 	}
-	r.snap.Store(nil)
 	return true
 }
 
@@ -358,9 +362,7 @@ func (r *Registry) Get(name string) (Collector, bool) {
 func (r *Registry) Clear() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	// A map keeps its largest size: let them go.
-	r.byName, r.members = map[string]*entry{}, map[any]*entry{}
-	r.snap.Store(&snapshot{})
+	r.empty()
 }
 
 // All iterates over the registered collectors in name order.

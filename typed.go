@@ -119,21 +119,10 @@ func newTyped[L comparable, M any, X Collector](name, help, reserved string, opt
 
 // untyped returns the metric a typed metric wraps: the registry takes
 // the two for one collector (see collectorKey).
-// A nil typed metric gives nil.
-func (c *CounterOf[L]) untyped() Collector { return orNil(c, func() Collector { return c.Counter }) }
-func (g *GaugeOf[L]) untyped() Collector   { return orNil(g, func() Collector { return g.Gauge }) }
-func (h *HistogramOf[L]) untyped() Collector {
-	return orNil(h, func() Collector { return h.Histogram })
-}
-func (m *SummaryOf[L]) untyped() Collector { return orNil(m, func() Collector { return m.Summary }) }
-
-// orNil returns nil for a nil p, else wrapped().
-func orNil[P any](p *P, wrapped func() Collector) Collector {
-	if p == nil {
-		return nil
-	}
-	return wrapped()
-}
+func (c *CounterOf[L]) untyped() Collector   { return c.Counter }
+func (g *GaugeOf[L]) untyped() Collector     { return g.Gauge }
+func (h *HistogramOf[L]) untyped() Collector { return h.Histogram }
+func (m *SummaryOf[L]) untyped() Collector   { return m.Summary }
 
 // values returns the label values of *l, in place: a struct whose fields
 // are all strings is laid out as an array of strings (newLabelFields checks
