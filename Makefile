@@ -4,6 +4,9 @@
 
 GO       ?= go
 FUZZTIME ?= 100000x
+# Minimizing each new input costs more than the fuzzing itself on a fresh
+# machine (see .ci/fuzz.sh): off by default.
+FUZZMINIMIZETIME ?= 0x
 # The oldest Go release the root module supports (its go.mod says go 1.24):
 # `make mingo` runs its tests with that toolchain too, fetched through the
 # module proxy, since net/http's behaviour differs between releases.
@@ -11,7 +14,7 @@ MINGO ?= go1.24.13
 # A hung test fails its package after this long, rather than go test's 10m,
 # to keep CI well inside its budget.
 TESTTIMEOUT ?= 5m
-export GO FUZZTIME
+export GO FUZZTIME FUZZMINIMIZETIME
 
 # Every directory holding a go.mod, found afresh on each run.
 MODULES = $(shell find . -name go.mod -not -path './.git/*' -not -path '*/testdata/*' \
