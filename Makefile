@@ -24,7 +24,8 @@ MODULES = $(shell find . -name go.mod -not -path './.git/*' -not -path '*/testda
 # the module proxy.
 STATICCHECK ?= $(or $(shell command -v staticcheck 2>/dev/null),$(wildcard $(shell $(GO) env GOPATH)/bin/staticcheck),$(GO) run honnef.co/go/tools/cmd/staticcheck@latest)
 
-# The steps print one after another; the go test summaries come last.
+# The steps print one after another, each header with the time it began
+# (UTC), so a slow step shows in the log; the go test summaries come last.
 .NOTPARALLEL:
 .PHONY: test vet unit fuzz lint run modules mingo
 
@@ -38,7 +39,7 @@ define foreach_module
 		if pkgs=$$(cd $$m && $(GO) list -e ./... 2>/dev/null) && [ -z "$$pkgs" ]; then \
 			echo "== $$m: no Go packages, skipped"; continue; \
 		fi; \
-		echo "== $(strip $(1)) in $$m"; \
+		echo "== $(strip $(1)) in $$m (at $$(date -u +%T))"; \
 		(cd $$m && $(1)) || fail=1; \
 	done; exit $$fail
 endef
@@ -53,7 +54,7 @@ unit:
 	$(call foreach_module,$(GO) test -race -count=1 -timeout=$(TESTTIMEOUT) ./...)
 
 lint:
-	@echo "== gofmt -l"; \
+	@echo "== gofmt -l (at $$(date -u +%T))"; \
 	out=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*' -not -path '*/vendor/*' -exec gofmt -l {} +); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(call foreach_module,$(GO) vet ./... && $(STATICCHECK) ./...)
@@ -65,5 +66,5 @@ modules:
 	@echo $(MODULES)
 
 mingo:
-	@echo "== go test with $(MINGO) in ."
+	@echo "== go test with $(MINGO) in . (at $$(date -u +%T))"
 	GOTOOLCHAIN=$(MINGO) $(GO) test -count=1 -timeout=$(TESTTIMEOUT) ./...

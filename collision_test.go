@@ -13,6 +13,7 @@ import (
 // around the comparison's word sizes, in one label or split over three.
 // Every series must be found again, by values and by map.
 func TestLabelCollisions(t *testing.T) {
+	t.Parallel() // CPU-bound and self-contained: it runs beside the other parallel tests
 	const n = 1 << 17
 	const digits = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
 	enc := func(i int) string { // 3 bytes, 18 bits

@@ -778,6 +778,7 @@ func streamRegistry(t testing.TB) *Registry {
 // is reused or each chunk kept (as chunks does), and that no chunk but the
 // last is shorter than asked.
 func TestRenderChunked(t *testing.T) {
+	t.Parallel() // self-contained (its own registries)
 	ctx := context.Background()
 	for _, reg := range []*Registry{fixture(t), streamRegistry(t)} {
 		for _, f := range formats() {

@@ -33,6 +33,7 @@ import (
 // fails.
 func TestIntegrationPrometheus(t *testing.T) {
 	bin := prometheusBin(t)
+	t.Parallel() // it waits on Prometheus' scrapes, not on the CPU
 
 	reg := NewRegistry()
 	in := WithRegistry(reg)
@@ -67,6 +68,7 @@ func TestIntegrationPrometheus(t *testing.T) {
 		{"native-histograms", "native-histograms,exemplar-storage", "protobuf", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			p := startPrometheus(t, bin, target.Host, target.Path, "--enable-feature="+tc.features)
 			t.Logf("prometheus %s scraping %s (expecting %s)", p.base, target, tc.format)
 
@@ -99,6 +101,7 @@ func TestIntegrationPrometheus(t *testing.T) {
 // integ_events_total and le="1.0").
 func TestIntegrationWithoutOpenMetrics(t *testing.T) {
 	bin := prometheusBin(t)
+	t.Parallel()
 	reg := NewRegistry()
 	in := WithRegistry(reg)
 	Must(NewCounter("integ_events", "Events, named without _total.", in)).Add(3)

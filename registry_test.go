@@ -469,6 +469,7 @@ func TestClashCheckAllocs(t *testing.T) {
 // it in name order, is left out and reported, so that the scrape stays
 // valid in every format.
 func TestCollectedNameClashes(t *testing.T) {
+	t.Parallel() // self-contained (its own registries)
 	write := map[string]func(w *MetricWriter, name string){
 		"counter": func(w *MetricWriter, n string) { w.Counter(n, "h", 2, nil) },
 		"gauge":   func(w *MetricWriter, n string) { w.Gauge(n, "h", 2, nil) },

@@ -51,7 +51,7 @@ for mod in "$@"; do
 	while read -r pkg name; do
 		[ -n "$pkg" ] || continue
 		targets=$((targets + 1))
-		echo "== fuzz $name in $pkg ($FUZZTIME)"
+		echo "== fuzz $name in $pkg ($FUZZTIME, at $(date -u +%T))"
 		# Go on after a failure so that every target gets its run; a
 		# failing input is saved in the package's testdata/fuzz.
 		(cd "$mod" && "$GO" test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" \
