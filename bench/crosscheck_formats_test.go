@@ -809,6 +809,7 @@ next:
 var allRuns = []string{runOpenMetrics, runOpenMetricsCreated, runProtobuf, runOpenMetricsPython, runOpenMetricsCreatedPython}
 
 func TestCrossCheckFormats(t *testing.T) {
+	t.Parallel() // slow (expfmt's OpenMetrics decoder) and self-contained
 	for _, name := range allRuns {
 		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
 			r := newFormatRun(t, name)
@@ -894,6 +895,7 @@ func TestCrossCheckHandler(t *testing.T) {
 // TestFormatDecodersReject proves that the decoders the cross-check relies
 // on reject broken bytes, so that an encoding error shows as a problem.
 func TestFormatDecodersReject(t *testing.T) {
+	t.Parallel() // slow (expfmt's OpenMetrics decoder) and self-contained
 	fx := buildPromWith(t, omOddValues())
 	om := renderPromAs(t, fx.reg, prom.FormatOpenMetrics)
 	pb := renderPromAs(t, fx.reg, prom.FormatProtobuf)
@@ -939,6 +941,7 @@ func TestFormatDecodersReject(t *testing.T) {
 // format can fail: each mutation corrupts a copy of the decoded families in
 // one way, and verifyFormat must report a new problem containing want.
 func TestCrossCheckFormatsDetectMutations(t *testing.T) {
+	t.Parallel() // slow (expfmt's OpenMetrics decoder) and self-contained
 	type fams = map[string]*dto.MetricFamily
 	runs := map[string]formatRun{}
 	baselines := map[string]map[string]bool{}
