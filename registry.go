@@ -98,7 +98,10 @@ type entry struct {
 }
 
 // Default is the registry the metric constructors use unless given
-// [WithRegistry].
+// [WithRegistry]. Unlike client_golang's default registry it starts
+// empty, as aioprometheus's does: the Go runtime, process and build
+// metrics are one call away, collectors.Register(nil) (package
+// github.com/promgo/prom/collectors).
 var Default = NewRegistry()
 
 // selfMetricTaking returns the registry's own metric that takes the name
