@@ -20,16 +20,17 @@ export GO FUZZTIME FUZZMINIMIZETIME
 MODULES = $(shell find . -name go.mod -not -path './.git/*' -not -path '*/testdata/*' \
 	-not -path '*/vendor/*' -exec dirname {} \; | LC_ALL=C sort)
 
-# staticcheck from PATH or GOPATH/bin (.ci/run installs this version, so that
-# a new release's checks cannot fail CI on a fresh machine without a change
-# here), else run through the module proxy. v0.8.2 is staticcheck 2026.2.2.
+# staticcheck from PATH or GOPATH/bin (.ci/run reads this line and installs
+# this version, so that a new release's checks cannot fail CI on a fresh
+# machine without a change here), else run through the module proxy. v0.8.2
+# is staticcheck 2026.2.2.
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK ?= $(or $(shell command -v staticcheck 2>/dev/null),$(wildcard $(shell $(GO) env GOPATH)/bin/staticcheck),$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION))
 
 # The steps print one after another, each header with the time it began
 # (UTC), so a slow step shows in the log; the go test summaries come last.
 .NOTPARALLEL:
-.PHONY: test vet unit fuzz lint run modules mingo staticcheck-version
+.PHONY: test vet unit fuzz lint run modules mingo
 
 test: vet fuzz unit mingo
 
@@ -63,9 +64,6 @@ lint:
 
 run:
 	$(GO) run ./examples/service
-
-staticcheck-version:
-	@echo $(STATICCHECK_VERSION)
 
 modules:
 	@echo $(MODULES)
