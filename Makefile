@@ -17,8 +17,7 @@ TESTTIMEOUT ?= 5m
 export GO FUZZTIME FUZZMINIMIZETIME
 
 # Every directory holding a go.mod, found afresh on each run.
-MODULES = $(shell find . -name go.mod -not -path './.git/*' -not -path '*/testdata/*' \
-	-not -path '*/vendor/*' -exec dirname {} \; | LC_ALL=C sort)
+MODULES = $(shell .ci/modules.sh)
 
 # staticcheck from PATH or GOPATH/bin (.ci/run reads this line and installs
 # this version, so that a new release's checks cannot fail CI on a fresh
