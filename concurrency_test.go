@@ -18,7 +18,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
@@ -479,19 +478,6 @@ func (e *errorSink) report(t *testing.T) {
 	if e.n > len(e.errs) {
 		t.Errorf("... and %d more errors", e.n-len(e.errs))
 	}
-}
-
-// raceEnabled reports whether the test binary runs under the race
-// detector, which makes everything several times slower.
-func raceEnabled() bool {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-race" {
-				return s.Value == "true"
-			}
-		}
-	}
-	return false
 }
 
 // ---------------------------------------------------------------------

@@ -36,6 +36,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/promgo/prom/internal/race"
 )
 
 var (
@@ -78,7 +80,7 @@ func TestLoad(t *testing.T) {
 	}
 	duration := *loadDuration
 	nFamilies := loadFamilies
-	if raceEnabled() {
+	if race.Enabled {
 		// The race detector makes a scrape of 100,000 series take a
 		// second of CPU: 50 of them would take the better part of a
 		// minute. Keep the concurrency, scale the registry down.

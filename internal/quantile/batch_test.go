@@ -108,12 +108,13 @@ func TestInsertBatch(t *testing.T) {
 		for _, d := range distributions {
 			s, in := New(os.objs), New(os.objs)
 			var ws Workspace
-			vals, vals2 := slices.Clone(d.vals), slices.Clone(d.vals)
+			orig := raceScaled(d.vals)
+			vals, vals2 := slices.Clone(orig), slices.Clone(orig)
 			for start := 0; start < len(vals); start += 512 {
 				s.InsertBatch(vals[start:min(len(vals), start+512)])
 				in.InsertBatchIn(vals2[start:min(len(vals), start+512)], &ws)
 			}
-			sorted := sortedClean(d.vals)
+			sorted := sortedClean(orig)
 			checkStream(t, s, os.objs, sorted, 1)
 			checkInvariant(t, s)
 			if in.n != s.n || !slices.Equal(in.samples, s.samples) {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"testing"
+
+	"github.com/promgo/prom/internal/race"
 )
 
 var (
@@ -262,14 +264,25 @@ var insertModes = []struct {
 	}},
 }
 
+// raceScaled is vals, or under the race detector its first 2,500 values:
+// these tests run one goroutine, in which the detector has nothing to find,
+// and they run in full without -race (make mingo in CI).
+func raceScaled(vals []float64) []float64 {
+	if race.Enabled {
+		return vals[:min(len(vals), 2500)]
+	}
+	return vals
+}
+
 func TestDistributions(t *testing.T) {
 	for _, d := range distributions {
-		sorted := sortedClean(d.vals)
+		vals := raceScaled(d.vals)
+		sorted := sortedClean(vals)
 		for _, os := range objectiveSets {
 			for _, m := range insertModes {
 				t.Run(fmt.Sprintf("%s/%s/%s", d.name, os.name, m.name), func(t *testing.T) {
 					s := New(os.objs)
-					m.fn(s, d.vals)
+					m.fn(s, vals)
 					checkStream(t, s, os.objs, sorted, 1)
 					checkInvariant(t, s)
 				})
@@ -436,7 +449,10 @@ func TestInsertDoesNotAllocate(t *testing.T) {
 }
 
 func TestMemoryBounded(t *testing.T) {
-	const n = 1_000_000
+	n := 1_000_000
+	if race.Enabled {
+		n = 200_000 // see raceScaled
+	}
 	tests := []struct {
 		name string
 		fn   func(i int, r *rand.Rand) float64
