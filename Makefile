@@ -1,6 +1,7 @@
 # prom's developer and CI entry points. `make test` is the one test command:
 # go vet, the fuzz targets (on a count budget) and go test -race, in every Go
-# module of the repository (the root, bench/, contrib/*, ...).
+# module of the repository (the root, bench/, contrib/*, ...), and the root
+# module's tests with the oldest Go it supports (mingo).
 
 GO       ?= go
 FUZZTIME ?= 100000x
