@@ -32,17 +32,7 @@ STATICCHECK ?= $(or $(shell command -v staticcheck 2>/dev/null),$(wildcard $(she
 .NOTPARALLEL:
 .PHONY: test vet unit fuzz lint run modules mingo
 
-# mingo runs beside unit, its output held back and printed after unit's:
-# each leaves a core idle at times (links, tests that wait on a Prometheus
-# scrape), which the other fills.
-test: vet fuzz
-	@log=$$(mktemp); \
-	{ $(MAKE) --no-print-directory mingo; rc=$$?; \
-	  echo "== $(MINGO) run ended, beside the race run (at $$(date -u +%T))"; exit $$rc; } \
-		>$$log 2>&1 </dev/null & mingo=$$!; \
-	$(MAKE) --no-print-directory unit; unit=$$?; \
-	wait $$mingo; mingo=$$?; cat $$log; rm -f $$log; \
-	exit $$((unit || mingo))
+test: vet fuzz unit mingo
 
 # foreach_module runs $(1) in every module, skipping one that has no Go
 # package yet (only its go.mod; a broken go.mod is not skipped), and fails at
