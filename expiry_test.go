@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -302,4 +303,55 @@ func TestIdleExpiryAcrossTickWrap(t *testing.T) {
 	}
 	wantSamples(t, reg, `jobs_total{client="busy"} 40`,
 		`prom_expired_series_total{metric="jobs_total"} 1`)
+}
+
+// TestDelegatedRefusalsCounted checks that the refused updates and expired
+// series of metrics that a custom collector delegates to (left unregistered
+// and collected through their Collect method) are counted in the
+// registry's own counters, as a registered metric's are (both_seconds,
+// whose series sort among theirs): each metric once however often it is
+// collected, and metrics of one name in one series.
+func TestDelegatedRefusalsCounted(t *testing.T) {
+	clk := newFakeClock()
+	owned := Must(NewCounter("owned_total", "h", WithLabelNames("k"), WithRegistry(nil)))
+	twin := Must(NewCounter("owned_total", "h", WithLabelNames("k"), WithRegistry(nil)))
+	limited := Must(NewGauge("limited", "h", WithLabelNames("k"), WithMaxSeries(1), WithRegistry(nil)))
+	idle := expiringCounter(t, nil, clk)
+	reg := NewRegistry()
+	both := Must(NewHistogram("both_seconds", "h", WithRegistry(reg)))
+	reg.MustRegister(collectorFunc{names: []string{"owned_total", "limited", "jobs_total"}, fn: func(ctx context.Context, w *MetricWriter) error {
+		for _, m := range []Collector{owned, owned, twin, limited, idle} {
+			m.Collect(ctx, w) // owned twice: the second is left out, and counted once
+		}
+		return nil
+	}})
+
+	owned.With(Labels{"wrong": "1"}).Inc() // invalid labels
+	owned.WithValues("a").Add(-1)          // invalid value
+	twin.WithValues("a", "b").Inc()        // invalid labels
+	limited.WithValues("a").Set(1)
+	limited.WithValues("b").Set(2) // past the limit
+	idle.WithValues("gone").Inc()
+	both.With(Labels{"le": "1"}).Observe(1) // invalid labels
+	clk.advance(2 * time.Minute)
+
+	b, err := reg.Append(context.Background(), nil, FormatText)
+	if err == nil || !strings.Contains(err.Error(), `"owned_total" written twice`) {
+		t.Errorf("Append: %v; want the error that owned_total was written twice", err)
+	}
+	out := string(b)
+	for _, want := range []string{
+		`prom_rejected_updates_total{metric="both_seconds",reason="invalid_labels"} 1`,
+		`prom_rejected_updates_total{metric="limited",reason="series_limit"} 1`,
+		`prom_rejected_updates_total{metric="owned_total",reason="invalid_labels"} 2`,
+		`prom_rejected_updates_total{metric="owned_total",reason="invalid_value"} 1`,
+		`prom_expired_series_total{metric="jobs_total"} 1`,
+	} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("missing %s in:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "prom_rejected_updates_total{"); n != 4 {
+		t.Errorf("%d prom_rejected_updates_total series, want 4:\n%s", n, out)
+	}
 }

@@ -999,6 +999,7 @@ func collectVia(ctx context.Context, fb familyBase, w *MetricWriter) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	w.delegated = append(w.delegated, fb.meta())
 	if m, ok := fb.(funcMetric); ok {
 		v, err := m.read()
 		if err != nil {

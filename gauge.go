@@ -297,7 +297,8 @@ func (g *Gauge) Describe() []string { return g.f.describe() }
 // scrapes a registered metric without it. A collector may call it to
 // delegate to metrics it owns (left unregistered, [WithRegistry](nil)):
 // the registry then exposes them as it would registered ones, unit,
-// exemplars and created times included.
+// exemplars and created times included, and counts their refused updates
+// and expired series in its own counters.
 func (g *Gauge) Collect(ctx context.Context, w *MetricWriter) error { return collectVia(ctx, g, w) }
 
 func (g *Gauge) encode(enc expo.Encoder) {

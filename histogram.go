@@ -396,7 +396,8 @@ func (h *Histogram) Describe() []string { return h.f.describe() }
 // scrapes a registered metric without it. A collector may call it to
 // delegate to metrics it owns (left unregistered, [WithRegistry](nil)):
 // the registry then exposes them as it would registered ones, unit,
-// exemplars and created times included.
+// exemplars and created times included, and counts their refused updates
+// and expired series in its own counters.
 func (h *Histogram) Collect(ctx context.Context, w *MetricWriter) error {
 	return collectVia(ctx, h, w)
 }

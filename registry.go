@@ -652,39 +652,52 @@ func encodeFamily(fb familyBase, m *familyMeta, enc expo.Encoder) (err error) {
 	return nil
 }
 
-// collectSelf adds the registry's own counter of refused updates to w when
-// any family refused one.
+// collectSelf adds the registry's own counters to w: updates that a
+// built-in metric refused, series it removed after idling, and failed
+// collectors. The metrics counted are the registered ones and those that a
+// custom collector delegated to in this scrape (left unregistered, with
+// WithRegistry(nil), and collected through their Collect method), whose
+// refusals would otherwise show nowhere; metrics of one name share their
+// series.
 func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
-	const help = "Updates that prom refused or redirected: label sets that do not fit the metric, negative or NaN counter increments, invalid exemplars, and new label sets past the metric's series limit (sent to its overflow series)."
-	for _, e := range entries {
-		if e.fb == nil {
-			continue
-		}
-		m := e.fb.meta()
-		for _, x := range []struct {
-			reason string
-			n      uint64
-		}{{"invalid_labels", m.rejectedLabels.Load()}, {"invalid_value", m.rejectedValues.Load()}, {"invalid_exemplar", m.rejectedExemplars.Load()}, {"series_limit", m.overflowed.Load()}} {
-			if x.n == 0 {
-				continue
-			}
-			if w == nil {
-				w = newMetricWriter()
-			}
-			w.Counter(selfMetric, help, float64(x.n), Labels{"metric": m.name, "reason": x.reason})
-		}
+	// Entries are sorted by name, and their built-in metrics' names are
+	// unique: they merge with the delegated metrics sorted by name.
+	var delegated []*familyMeta
+	if w != nil && len(w.delegated) > 0 {
+		delegated = slices.Clone(w.delegated)
+		slices.SortStableFunc(delegated, func(a, b *familyMeta) int { return strings.Compare(a.name, b.name) })
 	}
-	for _, e := range entries {
-		if e.fb == nil {
-			continue
+	group := make([]*familyMeta, 0, 4)
+	for i, j := 0, 0; ; {
+		for i < len(entries) && entries[i].fb == nil {
+			i++
 		}
-		if m := e.fb.meta(); m.expired.Load() > 0 {
-			if w == nil {
-				w = newMetricWriter()
+		var name string
+		switch {
+		case i < len(entries) && (j == len(delegated) || entries[i].name <= delegated[j].name):
+			name = entries[i].name
+		case j < len(delegated):
+			name = delegated[j].name
+		default:
+			return r.collectFailures(entries, w)
+		}
+		group = group[:0]
+		if i < len(entries) && entries[i].name == name {
+			group = append(group, entries[i].fb.meta())
+			i++
+		}
+		for ; j < len(delegated) && delegated[j].name == name; j++ {
+			if !slices.Contains(group, delegated[j]) { // collected twice, or registered here too
+				group = append(group, delegated[j])
 			}
-			w.Counter(expiredMetric, "Series removed after no lookup asked for them for longer than the metric's idle expiry (WithIdleExpiry).", float64(m.expired.Load()), Labels{"metric": m.name})
 		}
+		w = writeSelfCounts(w, group)
 	}
+}
+
+// collectFailures adds prom_collector_failures_total to w, for the
+// collectors that failed in any scrape.
+func (r *Registry) collectFailures(entries []entry, w *MetricWriter) *MetricWriter {
 	// Entries are sorted by name; collectors that describe no name share
 	// the name "", and their failures one series.
 	for i := 0; i < len(entries); {
@@ -699,6 +712,41 @@ func (r *Registry) collectSelf(entries []entry, w *MetricWriter) *MetricWriter {
 			w = newMetricWriter()
 		}
 		w.Counter(failuresMetric, "Scrapes in which a collector failed (an error, a panic, samples that had to be dropped, or running past the scrape's deadline).", float64(n), Labels{"collector": name})
+	}
+	return w
+}
+
+// writeSelfCounts writes to w the refused updates and expired series of
+// the metrics ms, which share one name, making w if it is nil and there is
+// anything to write.
+func writeSelfCounts(w *MetricWriter, ms []*familyMeta) *MetricWriter {
+	const help = "Updates that prom refused or redirected: label sets that do not fit the metric, negative or NaN counter increments, invalid exemplars, and new label sets past the metric's series limit (sent to its overflow series)."
+	var labels, values, exemplars, overflowed, expired uint64
+	for _, m := range ms {
+		labels += m.rejectedLabels.Load()
+		values += m.rejectedValues.Load()
+		exemplars += m.rejectedExemplars.Load()
+		overflowed += m.overflowed.Load()
+		expired += m.expired.Load()
+	}
+	name := ms[0].name
+	for _, x := range []struct {
+		reason string
+		n      uint64
+	}{{"invalid_labels", labels}, {"invalid_value", values}, {"invalid_exemplar", exemplars}, {"series_limit", overflowed}} {
+		if x.n == 0 {
+			continue
+		}
+		if w == nil {
+			w = newMetricWriter()
+		}
+		w.Counter(selfMetric, help, float64(x.n), Labels{"metric": name, "reason": x.reason})
+	}
+	if expired > 0 {
+		if w == nil {
+			w = newMetricWriter()
+		}
+		w.Counter(expiredMetric, "Series removed after no lookup asked for them for longer than the metric's idle expiry (WithIdleExpiry).", float64(expired), Labels{"metric": name})
 	}
 	return w
 }

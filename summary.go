@@ -694,7 +694,8 @@ func (m *Summary) Describe() []string { return m.f.describe() }
 // scrapes a registered metric without it. A collector may call it to
 // delegate to metrics it owns (left unregistered, [WithRegistry](nil)):
 // the registry then exposes them as it would registered ones, unit,
-// exemplars and created times included.
+// exemplars and created times included, and counts their refused updates
+// and expired series in its own counters.
 func (m *Summary) Collect(ctx context.Context, w *MetricWriter) error {
 	return collectVia(ctx, m, w)
 }

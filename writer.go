@@ -38,6 +38,9 @@ type MetricWriter struct {
 	// families it creates (its name and failure count); nil for the
 	// registry's own.
 	collector *entry
+	// delegated are the built-in metrics collected through w (by their
+	// Collect method), whose refused updates the registry counts.
+	delegated []*familyMeta
 }
 
 type writtenFamily struct {
