@@ -866,6 +866,18 @@ func TestDelegatedCollectChecks(t *testing.T) {
 			w.Gauge("e", "E.", 5, Labels{"bad-name": "v"})
 			_ = g.Collect(ctx, w)
 		}, `invalid name: label name "bad-name" of metric "e"`, []string{"# TYPE e gauge\ne 2\n"}, []string{" 5\n"}},
+		// One family, one help text, as client_golang's Gather requires;
+		// a help that differs only in its line ends is the same.
+		{"written with two help texts", func(w *MetricWriter) {
+			w.Gauge("e", "First.", 1, Labels{"a": "1"})
+			w.Gauge("e", "Second.", 2, Labels{"a": "2"})
+			w.Gauge("e", "First.", 3, Labels{"a": "3"})
+		}, `metric "e" written with help "First." and with help "Second."; the series with the second is left out`,
+			[]string{"# HELP e First.\n# TYPE e gauge\ne{a=\"1\"} 1\ne{a=\"3\"} 3\n"}, []string{"Second", "e{a=\"2\"}"}},
+		{"written with help texts that differ in line ends only", func(w *MetricWriter) {
+			w.Gauge("e", "Two\nlines.", 1, Labels{"a": "1"})
+			w.Gauge("e", "Two\r\nlines.", 2, Labels{"a": "2"})
+		}, "", []string{"e{a=\"1\"} 1\ne{a=\"2\"} 2\n"}, nil},
 		{"a refused write, then written as another type", func(w *MetricWriter) {
 			w.Gauge("e", "E.", 5, Labels{"__a": "x"})
 			w.Counter("e", "E.", 4, nil)

@@ -14,7 +14,8 @@ import (
 
 // MetricWriter receives the metrics of a [Collector] during a scrape. Each
 // call writes one series; calls for the same name form one family, which
-// must keep one type. A call with an invalid name, label set or value is
+// must keep one type and one help text (as client_golang's Gather
+// requires). A call with an invalid name, label set or value is
 // dropped and reported as the collector's error, without spoiling the
 // rest of the scrape. So is a family named as the registry's own metrics
 // (prom_rejected_updates_total and the others Register refuses), and one whose names another family produces
@@ -138,6 +139,9 @@ func (w *MetricWriter) add(name, help string, typ expo.Type, labels Labels, s wr
 		w.families[name] = f
 	} else if f.typ != typ {
 		w.errs = append(w.errs, fmt.Errorf("prom: metric %q written as a %v and as a %v", name, f.typ, typ))
+		return
+	} else if help != f.help && normalizeHelp(help) != f.help {
+		w.errs = append(w.errs, fmt.Errorf("prom: metric %q written with help %q and with help %q; the series with the second is left out", name, f.help, help))
 		return
 	}
 	reserved := ""
