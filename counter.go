@@ -14,7 +14,13 @@ import (
 // served or errors seen. A series is chosen by its labels: [Counter.With] takes a
 // label map, [Counter.WithValues] the values of the names declared with
 // [WithLabelNames], and Inc and Add on the Counter itself update the
-// unlabelled series. A series appears in the exposition from its first use.
+// unlabelled series. A series appears in the exposition from its first use,
+// as in aioprometheus, so a metric used with label maps shows no stray
+// unlabelled 0. client_golang shows a metric without labels at 0 from its
+// registration, so that rate and increase see its first event and absent
+// does not fire before it; to do the same, make the series at start-up:
+// c.Add(0), or c.With(labels) or c.WithValues(values...) for each label set
+// known then (the same holds for a Gauge, Histogram or Summary).
 //
 // A Counter is safe for concurrent use.
 type Counter struct {

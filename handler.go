@@ -57,8 +57,12 @@ func WithErrorHandling(mode ErrorHandling) HandlerOption {
 // counter named without _total gains it, and a bucket's le and a
 // quantile take OpenMetrics' canonical form (le="1.0" where the text
 // format writes le="1"). A program that moves from client_golang keeps its
-// series' names and labels with this option; it gives up exemplars, which
-// the text format cannot carry (protobuf scrapes keep them). It also suits
+// series' names and labels with this option, and the samples that
+// OpenMetrics forbids and [FormatOpenMetrics] leaves out (a negative or NaN
+// sum with a histogram's count beside it, a negative quantile: a summary
+// of clock skew, a histogram with negative buckets); it gives up
+// exemplars, which the text format cannot carry (protobuf scrapes keep
+// them). It also suits
 // scrapers with a strict OpenMetrics parser when the registry holds
 // families whose OpenMetrics family names meet, such as package
 // collectors' go_memstats_alloc_bytes and go_memstats_alloc_bytes_total

@@ -71,6 +71,12 @@ func New(opts ...Option) (*Middleware, error) {
 //
 //	handler := requestID(mw.Wrap(mux))
 //
+// [http.TimeoutHandler] is such a middleware; put it around each handler on
+// the mux instead, mux.Handle(pattern, http.TimeoutHandler(h, d, msg)), and
+// a request that times out is recorded under its route with the 503 its
+// client received. Around the middleware it would hide that 503 (what is
+// recorded is what the handler wrote after the deadline).
+//
 // [WithRouteFunc] and [SetRoute] name the route for other routers.
 //
 // The wrapped handler sees one ResponseWriter wrapper whose Unwrap method

@@ -1163,3 +1163,38 @@ func TestObserveNested(t *testing.T) {
 	wantValue(t, "requests /old", requests(t, reg, "GET", "/old"), 0)
 	wantValue(t, "in flight", inFlight(t, reg), 0)
 }
+
+// TestTimeoutHandlerPerRoute checks the placement of http.TimeoutHandler
+// that Wrap's doc recommends, around each handler on the mux: a request
+// that times out is recorded under its route with the 503 the client
+// received, and one that does not, with its own code.
+func TestTimeoutHandlerPerRoute(t *testing.T) {
+	mw, reg := newMiddleware(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	mux := http.NewServeMux()
+	mux.Handle("GET /slow/{id}", http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") == "late" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			w.WriteHeader(599) // after the deadline: swallowed by the TimeoutHandler
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}), 50*time.Millisecond, "timed out"))
+	s := serve(t, mw.Wrap(mux))
+
+	s.get(t, "/slow/late", http.StatusServiceUnavailable)
+	s.get(t, "/slow/soon", http.StatusAccepted)
+
+	wantValue(t, "responses 503", responses(t, reg, "GET", "/slow/{id}", "503"), 1)
+	wantValue(t, "responses 202", responses(t, reg, "GET", "/slow/{id}", "202"), 1)
+	wantValue(t, "requests", requests(t, reg, "GET", "/slow/{id}"), 2)
+	for _, l := range samples(t, reg, "http_server_responses_total") {
+		if strings.Contains(l, "599") || strings.Contains(l, httpmetrics.Unmatched) {
+			t.Errorf("recorded %s", l)
+		}
+	}
+}
