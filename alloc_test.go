@@ -2,7 +2,11 @@ package prom
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
+
+	"github.com/promgo/prom/internal/race"
 )
 
 // TestZeroAllocs holds the hot paths to their allocation budget: none.
@@ -80,5 +84,29 @@ func TestZeroAllocs(t *testing.T) {
 		if large[i] > small[i] {
 			t.Errorf("%v: a scrape of 6300 series allocates %v times, of 300 series %v: allocations grow with series", f, large[i], small[i])
 		}
+	}
+}
+
+// TestRefusedLabelNameCheap: With and WithValues only count a refused
+// label name, so the refusal's message is not formatted on every call (a
+// caller's bug that refuses every call must not cost a fmt.Sprintf each);
+// Bind still gets the whole message, formatted when read.
+func TestRefusedLabelNameCheap(t *testing.T) {
+	if race.Enabled {
+		t.Skip("allocation counts differ under the race detector")
+	}
+	reg := NewRegistry()
+	c := Must(NewCounter("refused_total", "h", WithRegistry(reg), WithConstLabels(Labels{"site": "a"})))
+	for _, l := range []Labels{{"bad-name": "x"}, {"__x": "x"}, {OverflowLabel: "x"}, {"site": "b"}} {
+		if n := testing.AllocsPerRun(100, func() { c.With(l).Inc() }); n > 1 {
+			t.Errorf("With(%v): %v allocations per call, want at most 1 (the error, unformatted)", l, n)
+		}
+		_, err := c.Bind(l)
+		if err == nil || !strings.Contains(err.Error(), `of metric "refused_total"`) || !(errors.Is(err, ErrInvalidName) || errors.Is(err, ErrInvalidLabels)) {
+			t.Errorf("Bind(%v): %v", l, err)
+		}
+	}
+	if v, _ := c.Get(nil); v != 0 {
+		t.Errorf("the unlabelled series holds %v", v)
 	}
 }

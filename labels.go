@@ -88,11 +88,11 @@ func checkMetricName(name string) error {
 func checkLabelName(metric, name, reserved string) error {
 	switch {
 	case !validLabelName(name):
-		return fmt.Errorf("prom: %w: label name %q of metric %q must match [a-zA-Z_][a-zA-Z0-9_]*", ErrInvalidName, name, metric)
+		return &labelNameError{metric, name, badSyntax}
 	case strings.HasPrefix(name, "__"):
-		return fmt.Errorf("prom: %w: label name %q of metric %q: the prefix __ is reserved", ErrInvalidName, name, metric)
+		return &labelNameError{metric, name, badPrefix}
 	case reserved != "" && name == reserved:
-		return fmt.Errorf("prom: %w: label name %q is reserved on metric %q", ErrInvalidName, name, metric)
+		return &labelNameError{metric, name, badReserved}
 	}
 	return nil
 }
@@ -101,9 +101,51 @@ func checkLabelName(metric, name, reserved string) error {
 // series, which may not be OverflowLabel either.
 func checkSeriesLabelName(metric, name, reserved string) error {
 	if name == OverflowLabel {
-		return fmt.Errorf("prom: %w: label name %q of metric %q is reserved: it marks the overflow series", ErrInvalidName, name, metric)
+		return &labelNameError{metric, name, badOverflow}
 	}
 	return checkLabelName(metric, name, reserved)
+}
+
+// labelNameError is a label name refused for a metric. Its message is
+// formatted when it is read: With and WithValues, which only count their
+// refusals, then pay one small allocation for a label name that is wrong on
+// every call (a caller's bug), not a fmt.Sprintf.
+type labelNameError struct {
+	metric, name string
+	why          labelNameFault
+}
+
+type labelNameFault uint8
+
+const (
+	badSyntax   labelNameFault = iota // not [a-zA-Z_][a-zA-Z0-9_]*
+	badPrefix                         // begins with __
+	badReserved                       // the metric type's le or quantile
+	badOverflow                       // OverflowLabel
+	badConstant                       // one of the metric's constant labels
+)
+
+func (e *labelNameError) Error() string {
+	switch e.why {
+	case badSyntax:
+		return fmt.Sprintf("prom: %v: label name %q of metric %q must match [a-zA-Z_][a-zA-Z0-9_]*", ErrInvalidName, e.name, e.metric)
+	case badPrefix:
+		return fmt.Sprintf("prom: %v: label name %q of metric %q: the prefix __ is reserved", ErrInvalidName, e.name, e.metric)
+	case badReserved:
+		return fmt.Sprintf("prom: %v: label name %q is reserved on metric %q", ErrInvalidName, e.name, e.metric)
+	case badOverflow:
+		return fmt.Sprintf("prom: %v: label name %q of metric %q is reserved: it marks the overflow series", ErrInvalidName, e.name, e.metric)
+	}
+	return fmt.Sprintf("prom: %v: label %q of metric %q is already a constant label", ErrInvalidLabels, e.name, e.metric)
+}
+
+// Unwrap returns ErrInvalidLabels for a constant label's name given again,
+// ErrInvalidName otherwise.
+func (e *labelNameError) Unwrap() error {
+	if e.why == badConstant {
+		return ErrInvalidLabels
+	}
+	return ErrInvalidName
 }
 
 // labelSchema is what a family knows about its labels.
@@ -340,7 +382,7 @@ func (s *labelSchema) nameError(n string) error {
 		return err
 	}
 	if _, ok := slices.BinarySearch(s.constNames, n); ok {
-		return fmt.Errorf("prom: %w: label %q of metric %q is already a constant label", ErrInvalidLabels, n, s.metric)
+		return &labelNameError{s.metric, n, badConstant}
 	}
 	return nil
 }
