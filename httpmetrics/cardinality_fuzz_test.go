@@ -132,11 +132,12 @@ func FuzzCardinality(f *testing.F) {
 		before := prev
 		prev = nil // until this call passes
 		calls++
-		if before == nil || calls%256 == 0 {
+		full := before == nil || calls%256 == 0
+		if full {
 			before, prevGrouped = snapshotFamilies(t, reg), 0
 		}
 		seen := func(fam *familySeries) int {
-			if calls%256 == 0 {
+			if full {
 				return 0
 			}
 			return len(before[fam.name].labels)
