@@ -99,7 +99,6 @@ start() {
 		-test.fuzzcachedir="$fuzzcache/$pkg") >"$work/$1.log" 2>&1 </dev/null &
 	running[$!]=$1
 	started[$1]=$(date -u +%s)
-	echo "$(now)" >"$work/$1.start"
 }
 
 next=0
@@ -112,7 +111,7 @@ while [ $next -lt ${#targets[@]} ] || [ ${#running[@]} -gt 0 ]; do
 	i=${running[$pid]}
 	unset "running[$pid]"
 	IFS='|' read -r dir bin pkg name <<<"${targets[$i]}"
-	echo "== fuzz $name in $pkg ($FUZZTIME, $(cat "$work/$i.start") to $(now))"
+	echo "== fuzz $name in $pkg ($FUZZTIME, $(date -u -d "@${started[$i]}" +%T) to $(now))"
 	cat "$work/$i.log"
 	secs=$(($(date -u +%s) - ${started[$i]}))
 	if [ "$rc" -eq 0 ]; then
