@@ -267,7 +267,7 @@ func FuzzFormatsAgree(f *testing.F) {
 			}
 		}
 
-		omFams, err := map[string]*dto.MetricFamily(nil), error(nil)
+		var omFams map[string]*dto.MetricFamily
 		if decodeOM {
 			omFams, err = decodeAll(omBody, fmtOM)
 		}
